@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/claimscreen/claimscreen/internal/codeset"
+)
+
+func runCodesets(ctx context.Context, args []string, s stdio) error {
+	if len(args) == 0 || args[0] != "list" {
+		return fmt.Errorf("%w: codesets list DIR|FILE... (import, activate and retire come with PostgreSQL)", errUsage)
+	}
+	fs := flag.NewFlagSet("codesets list", flag.ContinueOnError)
+	format := fs.String("format", "", "read every FILE as this format: "+fmt.Sprint(codeset.Formats()))
+	if err := parseFlags(fs, args[1:], s.err); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: name at least one folder or file", errUsage)
+	}
+	var rels []*codeset.Release
+	for _, p := range fs.Args() {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		var r []*codeset.Release
+		var notes []string
+		if st.IsDir() {
+			r, notes, err = codeset.LoadDir(p)
+		} else {
+			r, notes, err = codeset.Open(p, *format)
+		}
+		for _, n := range notes {
+			fmt.Fprintln(s.err, n)
+		}
+		if err != nil {
+			return err
+		}
+		rels = append(rels, r...)
+	}
+	snap, err := codeset.NewSnapshot(rels)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "SYSTEM\tVERSION\tCOVERS\tROWS\tFORMAT\tSOURCE\tSHA-256")
+	for _, r := range snap.Releases() {
+		v := r.Version
+		if r.Part != "" {
+			v += " " + r.Part
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.System, v, r.Coverage, r.Rows, r.Format, r.Source, r.SHA256[:16])
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,752 @@
+package claim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/claimscreen/claimscreen/internal/civil"
+	"github.com/claimscreen/claimscreen/internal/rule"
+)
+
+// Reasons a message cannot be answered. They go into the dead-letter
+// headers; they never quote the message (it may hold health information).
+const (
+	ReasonMalformed = "MALFORMED"
+	ReasonTooLarge  = "TOO_LARGE"
+)
+
+// DecodeError says why a message cannot be answered at all.
+type DecodeError struct {
+	Reason string // ReasonMalformed or ReasonTooLarge
+	Detail string // what is wrong, without quoting the input
+}
+
+func (e *DecodeError) Error() string { return strings.ToLower(e.Reason) + ": " + e.Detail }
+
+// Limits bound what the decoder accepts. The zero value of a field means its
+// default.
+type Limits struct {
+	MaxBytes  int // largest message, default 1 MiB
+	MaxDepth  int // deepest JSON nesting, default 16
+	MaxString int // longest string value in bytes, default 256
+}
+
+// Defaults for Limits.
+const (
+	DefaultMaxBytes  = 1 << 20
+	DefaultMaxDepth  = 16
+	DefaultMaxString = 256
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxString <= 0 {
+		l.MaxString = DefaultMaxString
+	}
+	return l
+}
+
+// Decoder decodes claim.v1 messages. It is safe for concurrent use.
+type Decoder struct {
+	lim     Limits
+	parsers fastjson.ParserPool
+}
+
+// NewDecoder returns a decoder with the given limits.
+func NewDecoder(lim Limits) *Decoder { return &Decoder{lim: lim.withDefaults()} }
+
+// Limits returns the limits in force.
+func (d *Decoder) Limits() Limits { return d.lim }
+
+// Decode decodes one claim.v1 message. received is used as received_at when
+// the message has none (the Kafka timestamp, or the time of reading). The
+// findings are MISSING_FIELD and INVALID_FIELD, with default severities.
+// A *DecodeError means the message cannot be answered.
+func (d *Decoder) Decode(msg []byte, received time.Time) (*Claim, []rule.Finding, error) {
+	if len(msg) > d.lim.MaxBytes {
+		return nil, nil, &DecodeError{ReasonTooLarge, fmt.Sprintf("message is %d bytes, more than the limit of %d", len(msg), d.lim.MaxBytes)}
+	}
+	if !utf8.Valid(msg) {
+		return nil, nil, &DecodeError{ReasonMalformed, "message is not valid UTF-8"}
+	}
+	if depth := jsonDepth(msg); depth > d.lim.MaxDepth {
+		return nil, nil, &DecodeError{ReasonMalformed, fmt.Sprintf("JSON is nested %d deep, more than the limit of %d", depth, d.lim.MaxDepth)}
+	}
+	p := d.parsers.Get()
+	defer d.parsers.Put(p)
+	v, err := p.ParseBytes(msg)
+	if err != nil {
+		return nil, nil, &DecodeError{ReasonMalformed, "message is not valid JSON"}
+	}
+	obj, err := v.Object()
+	if err != nil {
+		return nil, nil, &DecodeError{ReasonMalformed, "message is not a JSON object"}
+	}
+	w := walker{lim: d.lim, c: &Claim{}}
+	if err := w.identity(obj); err != nil {
+		return nil, nil, err
+	}
+	w.claim(obj, received)
+	return w.c, w.fs, nil
+}
+
+var defaultDecoder = sync.OnceValue(func() *Decoder { return NewDecoder(Limits{}) })
+
+// Decode decodes with the default limits.
+func Decode(msg []byte, received time.Time) (*Claim, []rule.Finding, error) {
+	return defaultDecoder().Decode(msg, received)
+}
+
+// jsonDepth returns the deepest nesting of arrays and objects in b, outside
+// strings. It does not validate.
+func jsonDepth(b []byte) int {
+	depth, max, inStr := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return max
+}
+
+// LinePath returns the JSON path of a field of line i ("lines[i].field").
+func LinePath(i int, field string) string {
+	return "lines[" + strconv.Itoa(i) + "]." + field
+}
+
+// DxPath returns the JSON path of diagnosis i's code.
+func DxPath(i int) string { return "diagnoses[" + strconv.Itoa(i) + "].code" }
+
+// ModifierPath returns the JSON path of modifier j of line i.
+func ModifierPath(i, j int) string {
+	return LinePath(i, "procedure.modifiers["+strconv.Itoa(j)+"]")
+}
+
+// Show returns s fit to quote in a finding: at most 40 bytes, with control
+// characters replaced.
+func Show(s string) string {
+	const max = 40
+	cut := false
+	if len(s) > max {
+		s, cut = s[:max], true
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+type walker struct {
+	lim Limits
+	c   *Claim
+	fs  []rule.Finding
+}
+
+func (w *walker) missing(line int, path, what string) {
+	f := rule.New(rule.MissingField, line, path, "", what+" is missing")
+	if strings.HasPrefix(path, "diagnoses") {
+		f.X12 = "A6:255"
+	} else if st := missingStatus[lastField(path)]; st != "" {
+		f.X12 = st
+	}
+	w.fs = append(w.fs, f)
+}
+
+// missingStatus is the 277CA status of an absent element that has one of
+// its own; others use A6:21.
+var missingStatus = map[string]string{
+	"code":             "A6:454",
+	"service_date":     "A6:187",
+	"place_of_service": "A6:249",
+	"charge":           "A6:400",
+	"lines":            "A6:454",
+}
+
+func lastField(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		path = path[i+1:]
+	}
+	if i := strings.IndexByte(path, '['); i >= 0 {
+		path = path[:i]
+	}
+	return path
+}
+
+func (w *walker) invalid(line int, path, code, msg string) {
+	w.fs = append(w.fs, rule.New(rule.InvalidField, line, path, Show(code), msg))
+}
+
+// str reads a string value; it reports wrong types, control characters and
+// overlong strings, and returns ok=false for them and for null.
+func (w *walker) str(line int, path string, v *fastjson.Value) (string, bool) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return "", false
+	case fastjson.TypeString:
+	default:
+		w.invalid(line, path, "", path+" must be a string")
+		return "", false
+	}
+	b := v.GetStringBytes()
+	if len(b) > w.lim.MaxString {
+		w.invalid(line, path, string(b), fmt.Sprintf("%s is %d bytes long, more than the limit of %d", path, len(b), w.lim.MaxString))
+		return "", false
+	}
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f {
+			w.invalid(line, path, string(b), path+" contains a control character")
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+func (w *walker) date(line int, path string, v *fastjson.Value) Date {
+	s, ok := w.str(line, path, v)
+	if !ok {
+		return Date{}
+	}
+	d, err := civil.Parse(s)
+	if err != nil {
+		w.invalid(line, path, s, path+" must be a date YYYY-MM-DD")
+		return Date{Text: s}
+	}
+	return Date{Text: s, Day: d, OK: true}
+}
+
+func (w *walker) money(line int, path string, v *fastjson.Value) Money {
+	s, ok := w.str(line, path, v)
+	if !ok {
+		return Money{}
+	}
+	cents, ok := parseMoney(s)
+	if !ok {
+		w.invalid(line, path, s, path+` must be an amount such as "125.00" (digits, at most two decimals, not negative)`)
+		return Money{Text: s}
+	}
+	return Money{Text: s, Cents: cents, OK: true}
+}
+
+// parseMoney reads up to 10 digits, optionally a point and 1-2 decimals.
+func parseMoney(s string) (int64, bool) {
+	whole, frac, hasPoint := strings.Cut(s, ".")
+	if len(whole) == 0 || len(whole) > 10 || !allDigits(whole) {
+		return 0, false
+	}
+	if hasPoint && (len(frac) == 0 || len(frac) > 2 || !allDigits(frac)) {
+		return 0, false
+	}
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	c := int64(0)
+	if hasPoint {
+		c, _ = strconv.ParseInt(frac, 10, 64)
+		if len(frac) == 1 {
+			c *= 10
+		}
+	}
+	return n*100 + c, true
+}
+
+// code reads a code string and normalises it.
+func (w *walker) code(line int, path string, v *fastjson.Value) (string, bool) {
+	s, ok := w.str(line, path, v)
+	if !ok {
+		return "", false
+	}
+	n := NormalizeCode(s)
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; !isUpper(c) && !isDigit(c) {
+			w.invalid(line, path, s, path+" may hold only letters, digits and dots")
+			return "", false
+		}
+	}
+	if n == "" {
+		return "", false
+	}
+	return n, true
+}
+
+func (w *walker) object(line int, path string, v *fastjson.Value) (*fastjson.Object, bool) {
+	if v.Type() == fastjson.TypeNull {
+		return nil, false
+	}
+	o, err := v.Object()
+	if err != nil {
+		w.invalid(line, path, "", path+" must be an object")
+		return nil, false
+	}
+	return o, true
+}
+
+func (w *walker) array(line int, path string, v *fastjson.Value) ([]*fastjson.Value, bool) {
+	if v.Type() == fastjson.TypeNull {
+		return nil, false
+	}
+	a, err := v.Array()
+	if err != nil {
+		w.invalid(line, path, "", path+" must be an array")
+		return nil, false
+	}
+	return a, true
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// fields visits o's members, reporting unknown and repeated keys; known
+// lists the accepted keys in order and handle gets the index of each.
+func (w *walker) fields(line int, prefix string, o *fastjson.Object, known []string, handle func(k int, v *fastjson.Value)) {
+	var seen uint32
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		k := -1
+		for i, name := range known {
+			if string(key) == name {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			name := Show(string(key))
+			w.invalid(line, join(prefix, name), "", "unknown field "+strconv.Quote(name)+" in claim.v1")
+			return
+		}
+		if seen&(1<<k) != 0 {
+			w.invalid(line, join(prefix, known[k]), "", known[k]+" is given twice")
+			return
+		}
+		seen |= 1 << k
+		handle(k, v)
+	})
+}
+
+var originatorOK = func(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isDigit(c) || isUpper(c) || (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// identity reads claim_id and originator_id: without both, nobody can be
+// answered.
+func (w *walker) identity(o *fastjson.Object) error {
+	id := o.Get("claim_id")
+	if id == nil || id.Type() != fastjson.TypeString {
+		return &DecodeError{ReasonMalformed, "claim_id is missing or not a string"}
+	}
+	s := string(id.GetStringBytes())
+	if len(s) < 1 || len(s) > MaxClaimID {
+		return &DecodeError{ReasonMalformed, fmt.Sprintf("claim_id must be 1 to %d characters", MaxClaimID)}
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return &DecodeError{ReasonMalformed, "claim_id may hold only printable ASCII characters"}
+		}
+	}
+	org := o.Get("originator_id")
+	if org == nil || org.Type() != fastjson.TypeString {
+		return &DecodeError{ReasonMalformed, "originator_id is missing or not a string"}
+	}
+	os := string(org.GetStringBytes())
+	if !originatorOK(os) {
+		return &DecodeError{ReasonMalformed, "originator_id must match ^[A-Za-z0-9._-]{1,64}$"}
+	}
+	w.c.ClaimID, w.c.OriginatorID = s, os
+	return nil
+}
+
+var claimFields = []string{"claim_id", "originator_id", "frequency", "form", "received_at", "patient",
+	"place_of_service", "statement_period", "diagnoses", "lines", "total_charge"}
+
+func (w *walker) claim(o *fastjson.Object, received time.Time) {
+	c := w.c
+	var dxs, lines []*fastjson.Value
+	var hasDx, hasLines, hasForm, hasReceived bool
+	w.fields(0, "", o, claimFields, func(k int, v *fastjson.Value) {
+		switch k {
+		case 0, 1: // read by identity
+		case 2:
+			if s, ok := w.str(0, "frequency", v); ok {
+				if s != FrequencyOriginal && s != FrequencyReplacement && s != FrequencyVoid {
+					w.invalid(0, "frequency", s, `frequency must be "1" (original), "7" (replacement) or "8" (void)`)
+				}
+				c.Frequency = s
+			}
+		case 3:
+			if s, ok := w.str(0, "form", v); ok {
+				hasForm = true
+				if s != string(Professional) && s != string(Institutional) {
+					w.invalid(0, "form", s, `form must be "professional" or "institutional"`)
+				}
+				c.Form = Form(s)
+			}
+		case 4:
+			if s, ok := w.str(0, "received_at", v); ok {
+				t, err := time.Parse(time.RFC3339, s)
+				if err != nil {
+					w.invalid(0, "received_at", s, "received_at must be an RFC 3339 time such as 2025-11-02T14:05:00Z")
+				} else {
+					hasReceived = true
+					c.ReceivedAt = t
+				}
+			}
+		case 5:
+			if po, ok := w.object(0, "patient", v); ok {
+				c.Patient = w.patient(po)
+			}
+		case 6:
+			c.PlaceOfService = w.pos(0, "place_of_service", v)
+		case 7:
+			if po, ok := w.object(0, "statement_period", v); ok {
+				c.StatementPeriod = w.period(po)
+			}
+		case 8:
+			dxs, hasDx = w.array(0, "diagnoses", v)
+		case 9:
+			lines, hasLines = w.array(0, "lines", v)
+		case 10:
+			c.TotalCharge = w.money(0, "total_charge", v)
+		}
+	})
+	if c.Frequency == "" {
+		c.Frequency = FrequencyOriginal
+	}
+	if !hasForm {
+		w.missing(0, "form", "form (professional or institutional)")
+	}
+	if !hasReceived {
+		c.ReceivedAt = received
+	}
+	c.received = dayOf(c.ReceivedAt)
+
+	maxDx, maxLines := MaxDiagnosesInstitutional, MaxLinesInstitutional
+	if c.Form == Professional {
+		maxDx, maxLines = MaxDiagnosesProfessional, MaxLinesProfessional
+	}
+	switch {
+	case !hasDx || len(dxs) == 0:
+		w.missing(0, "diagnoses", "diagnoses (at least one; the first is the principal diagnosis)")
+	case len(dxs) > maxDx:
+		w.invalid(0, "diagnoses", "", fmt.Sprintf("%d diagnoses on a %s claim; at most %d are allowed", len(dxs), formName(c.Form), maxDx))
+	}
+	if len(dxs) > maxDx {
+		dxs = dxs[:maxDx]
+	}
+	c.Diagnoses = make([]Dx, 0, len(dxs))
+	for i, v := range dxs {
+		c.Diagnoses = append(c.Diagnoses, w.dx(i, v))
+	}
+
+	switch {
+	case !hasLines || len(lines) == 0:
+		w.missing(0, "lines", "lines (at least one service line)")
+	case len(lines) > maxLines:
+		w.invalid(0, "lines", "", fmt.Sprintf("%d lines on a %s claim; at most %d are allowed", len(lines), formName(c.Form), maxLines))
+	}
+	if len(lines) > maxLines {
+		lines = lines[:maxLines]
+	}
+	c.Lines = make([]Line, len(lines))
+	for i, v := range lines {
+		w.line(i, v)
+	}
+	if c.Form == Institutional && c.StatementPeriod == nil {
+		w.missing(0, "statement_period", "statement_period (from and through) of an institutional claim")
+	}
+}
+
+func formName(f Form) string {
+	if f == Professional {
+		return "professional"
+	}
+	return "institutional"
+}
+
+func dayOf(t time.Time) civil.Date {
+	y, m, d := t.Date()
+	return civil.FromYMD(y, int(m), d)
+}
+
+var patientFields = []string{"member_id", "birth_date", "sex"}
+
+func (w *walker) patient(o *fastjson.Object) *Patient {
+	p := &Patient{}
+	w.fields(0, "patient", o, patientFields, func(k int, v *fastjson.Value) {
+		switch k {
+		case 0:
+			p.MemberID, _ = w.str(0, "patient.member_id", v)
+		case 1:
+			p.BirthDate = w.date(0, "patient.birth_date", v)
+		case 2:
+			if s, ok := w.str(0, "patient.sex", v); ok {
+				if s != "F" && s != "M" && s != "U" {
+					w.invalid(0, "patient.sex", s, `patient.sex must be "F", "M" or "U"`)
+				}
+				p.Sex = s
+			}
+		}
+	})
+	return p
+}
+
+var periodFields = []string{"from", "through"}
+
+func (w *walker) period(o *fastjson.Object) *Period {
+	p := &Period{}
+	w.fields(0, "statement_period", o, periodFields, func(k int, v *fastjson.Value) {
+		if k == 0 {
+			p.From = w.date(0, "statement_period.from", v)
+		} else {
+			p.Through = w.date(0, "statement_period.through", v)
+		}
+	})
+	if p.From.Text == "" {
+		w.missing(0, "statement_period.from", "statement_period.from")
+	}
+	if p.Through.Text == "" {
+		w.missing(0, "statement_period.through", "statement_period.through")
+	}
+	return p
+}
+
+func (w *walker) pos(line int, path string, v *fastjson.Value) string {
+	s, ok := w.str(line, path, v)
+	if !ok {
+		return ""
+	}
+	if len(s) != 2 || !allDigits(s) {
+		w.invalid(line, path, s, path+" must be a two-digit place of service code such as 11")
+		return ""
+	}
+	return s
+}
+
+var dxFields = []string{"code", "system"}
+
+func (w *walker) dx(i int, v *fastjson.Value) Dx {
+	d := Dx{System: ICD10CM}
+	path := "diagnoses[" + strconv.Itoa(i) + "]"
+	o, ok := w.object(0, path, v)
+	if !ok {
+		if v.Type() == fastjson.TypeNull {
+			w.missing(0, path, path)
+		}
+		return d
+	}
+	var raw string
+	w.fields(0, path, o, dxFields, func(k int, v *fastjson.Value) {
+		switch k {
+		case 0:
+			if s, ok := w.str(0, path+".code", v); ok {
+				raw = s
+				d.Code, _ = w.code(0, path+".code", v)
+				if d.Code == "" && NormalizeCode(s) == "" {
+					raw = ""
+				}
+			}
+		case 1:
+			if s, ok := w.str(0, path+".system", v); ok {
+				if s != ICD10CM && s != ICD9CM {
+					w.invalid(0, path+".system", s, path+`.system must be "ICD-10-CM" or "ICD-9-CM"`)
+				} else {
+					d.System = s
+				}
+			}
+		}
+	})
+	switch {
+	case raw == "":
+		w.missing(0, path+".code", path+".code")
+	case d.Code == "":
+		// reported by code()
+	case d.System == ICD10CM && !ValidICD10Shape(d.Code):
+		w.invalid(0, path+".code", raw, raw+" is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits)")
+	case d.System == ICD9CM && !ValidICD9Shape(d.Code):
+		w.invalid(0, path+".code", raw, raw+" is not shaped like an ICD-9-CM diagnosis code")
+	}
+	return d
+}
+
+var lineFields = []string{"number", "procedure", "service_date", "units", "charge", "place_of_service", "diagnosis_pointers"}
+
+func (w *walker) line(i int, v *fastjson.Value) {
+	c := w.c
+	l := &c.Lines[i]
+	n := i + 1
+	l.Number = n
+	l.Units = 1
+	path := "lines[" + strconv.Itoa(i) + "]"
+	o, ok := w.object(n, path, v)
+	if !ok {
+		if v.Type() == fastjson.TypeNull {
+			w.missing(n, path, path)
+		}
+		return
+	}
+	var hasProc, hasCharge, hasPointers bool
+	w.fields(n, path, o, lineFields, func(k int, v *fastjson.Value) {
+		switch k {
+		case 0:
+			num, err := v.Int()
+			if err != nil || num != n {
+				w.invalid(n, path+".number", v.String(), fmt.Sprintf("%s.number must be %d: lines are numbered 1, 2, 3 … in order", path, n))
+			}
+		case 1:
+			if po, ok := w.object(n, path+".procedure", v); ok {
+				hasProc = true
+				w.procedure(i, po)
+			}
+		case 2:
+			l.ServiceDate = w.date(n, path+".service_date", v)
+		case 3:
+			if v.Type() == fastjson.TypeNull {
+				return
+			}
+			u, err := v.Float64()
+			if err != nil || v.Type() != fastjson.TypeNumber {
+				w.invalid(n, path+".units", "", path+".units must be a number")
+				return
+			}
+			if u <= 0 || u > 99999 {
+				w.invalid(n, path+".units", strconv.FormatFloat(u, 'g', 10, 64), path+".units must be more than 0 and at most 99999")
+				return
+			}
+			l.Units = u
+		case 4:
+			l.Charge = w.money(n, path+".charge", v)
+			hasCharge = l.Charge.Text != ""
+		case 5:
+			l.PlaceOfService = w.pos(n, path+".place_of_service", v)
+		case 6:
+			a, ok := w.array(n, path+".diagnosis_pointers", v)
+			if !ok {
+				return
+			}
+			hasPointers = len(a) > 0
+			l.PointerCount = len(a)
+			if len(a) > MaxDiagnosesInstitutional {
+				a = a[:MaxDiagnosesInstitutional]
+			}
+			l.Pointers = make([]int, 0, len(a))
+			for j, pv := range a {
+				p, err := pv.Int()
+				if err != nil || pv.Type() != fastjson.TypeNumber {
+					w.invalid(n, fmt.Sprintf("%s.diagnosis_pointers[%d]", path, j), "", "a diagnosis pointer must be a whole number from 1 to the number of diagnoses")
+					continue
+				}
+				l.Pointers = append(l.Pointers, p)
+			}
+		}
+	})
+	if !hasProc {
+		w.missing(n, path+".procedure.code", "the procedure code")
+	}
+	if !hasCharge {
+		w.missing(n, path+".charge", "the line charge")
+	}
+	if l.ServiceDate.Text == "" && (c.StatementPeriod == nil || c.Form == Professional) {
+		w.missing(n, path+".service_date", "the service date")
+	}
+	if c.Form == Professional && !hasPointers {
+		w.missing(n, path+".diagnosis_pointers", "diagnosis pointers (which diagnoses this service treats)")
+	}
+}
+
+var procFields = []string{"code", "modifiers"}
+
+func (w *walker) procedure(i int, o *fastjson.Object) {
+	l := &w.c.Lines[i]
+	n := i + 1
+	path := LinePath(i, "procedure")
+	var raw string
+	w.fields(n, path, o, procFields, func(k int, v *fastjson.Value) {
+		switch k {
+		case 0:
+			if s, ok := w.str(n, path+".code", v); ok {
+				raw = s
+				l.Procedure.Code, _ = w.code(n, path+".code", v)
+			}
+		case 1:
+			a, ok := w.array(n, path+".modifiers", v)
+			if !ok {
+				return
+			}
+			if len(a) > MaxModifiers {
+				w.invalid(n, path+".modifiers", "", fmt.Sprintf("%d modifiers on one line; at most %d are allowed", len(a), MaxModifiers))
+				a = a[:MaxModifiers]
+			}
+			l.Procedure.Modifiers = make([]string, 0, len(a))
+			for j, mv := range a {
+				mp := ModifierPath(i, j)
+				m, ok := w.code(n, mp, mv)
+				if !ok {
+					if mv.Type() == fastjson.TypeNull {
+						w.missing(n, mp, mp)
+					}
+					continue
+				}
+				if len(m) != 2 {
+					w.invalid(n, mp, m, mp+" must be two letters or digits, such as 25 or LT")
+					continue
+				}
+				l.Procedure.Modifiers = append(l.Procedure.Modifiers, m)
+			}
+		}
+	})
+	switch {
+	case raw == "" || (l.Procedure.Code == "" && NormalizeCode(raw) == ""):
+		w.missing(n, path+".code", "the procedure code")
+	case l.Procedure.Code == "":
+	default:
+		l.Procedure.System = ProcedureSystem(l.Procedure.Code)
+		if l.Procedure.System == "" {
+			w.invalid(n, path+".code", raw, raw+" is not shaped like a CPT code (five digits, or four digits and F, T or U) or a HCPCS Level II code (a letter and four digits)")
+		}
+	}
+}

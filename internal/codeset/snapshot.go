@@ -1,0 +1,281 @@
+package codeset
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/claimscreen/claimscreen/internal/civil"
+)
+
+// Status is what a snapshot says of a code on a date.
+type Status uint8
+
+// Statuses.
+const (
+	// NotLoaded: no loaded release of the system covers the date.
+	NotLoaded Status = iota
+	// Valid: the release in force lists the code, billable, on the date.
+	Valid
+	// Header: the release in force lists the code as a category header
+	// (ICD-10-CM), not valid for submission.
+	Header
+	// NotEffective: the code is in some loaded release of the system, but
+	// not in force on the date.
+	NotEffective
+	// Unknown: no loaded release of the system has the code.
+	Unknown
+)
+
+func (s Status) String() string {
+	return [...]string{"not-loaded", "valid", "header", "not-effective", "unknown"}[s]
+}
+
+// Result answers a lookup: the status and the release in force on the date
+// (nil when NotLoaded).
+type Result struct {
+	Status  Status
+	Release *Release
+}
+
+// Snapshot is an immutable index of loaded releases. It is safe for
+// concurrent use, and lookups allocate nothing.
+type Snapshot struct {
+	releases []*Release
+	systems  map[string]*sysIndex
+	ptp      map[string]*ptpIndex // by system
+	mue      map[string][]*mueIndex
+}
+
+type sysIndex struct {
+	ids  map[string]int32
+	rels []*relIndex // in order of preference for a date
+}
+
+type relIndex struct {
+	rel     *Release
+	entries []entry // by code id
+	spans   []span
+}
+
+type entry struct{ first, n int32 }
+
+type span struct {
+	valid    civil.Range
+	billable bool
+}
+
+type pair struct{ a, b string }
+
+type ptpIndex struct {
+	rel   *Release
+	edits map[pair][]PTPEdit
+}
+
+type mueIndex struct {
+	rel  *Release
+	rows map[string]MUERow
+}
+
+// NewSnapshot indexes releases. Two releases with the same system, version
+// and part are an error: versions are kept side by side, never merged.
+func NewSnapshot(rels []*Release) (*Snapshot, error) {
+	s := &Snapshot{systems: map[string]*sysIndex{}, ptp: map[string]*ptpIndex{}, mue: map[string][]*mueIndex{}}
+	byKey := map[string]*Release{}
+	bySys := map[string][]*Release{}
+	for _, r := range rels {
+		if prev, dup := byKey[r.Key()]; dup {
+			return nil, fmt.Errorf("%s is loaded twice, from %s and from %s; keep one", r.Key(), prev.Source, r.Source)
+		}
+		byKey[r.Key()] = r
+		bySys[r.System] = append(bySys[r.System], r)
+	}
+	s.releases = append([]*Release(nil), rels...)
+	sort.SliceStable(s.releases, func(i, j int) bool { return s.releases[i].Key() < s.releases[j].Key() })
+	for sys, rs := range bySys {
+		switch {
+		case sys == NCCIPTP || sys == NCCIPTPHospital:
+			s.ptp[sys] = buildPTP(rs)
+		case sys == MUE || sys == MUEHospital || sys == MUEDME:
+			s.mue[sys] = buildMUE(rs)
+		default:
+			s.systems[sys] = buildSys(rs)
+		}
+	}
+	return s, nil
+}
+
+func buildSys(rs []*Release) *sysIndex {
+	ix := &sysIndex{ids: map[string]int32{}}
+	for _, r := range rs {
+		for _, c := range r.Codes {
+			if _, ok := ix.ids[c.Code]; !ok {
+				ix.ids[c.Code] = int32(len(ix.ids))
+			}
+		}
+	}
+	// The release in force on a date is the covering one that ends first
+	// (a quarter's file before a later one's), and of those the one that
+	// starts last (an April update before its October release).
+	sorted := append([]*Release(nil), rs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i].Coverage, sorted[j].Coverage
+		if a.To != b.To {
+			return a.To < b.To
+		}
+		if a.From != b.From {
+			return a.From > b.From
+		}
+		return sorted[i].Version > sorted[j].Version
+	})
+	for _, r := range sorted {
+		ri := &relIndex{rel: r, entries: make([]entry, len(ix.ids))}
+		// Rows of one code may be apart in the file: group them.
+		order := make([]int, len(r.Codes))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(i, j int) bool {
+			return ix.ids[r.Codes[order[i]].Code] < ix.ids[r.Codes[order[j]].Code]
+		})
+		ri.spans = make([]span, 0, len(r.Codes))
+		for _, i := range order {
+			c := r.Codes[i]
+			id := ix.ids[c.Code]
+			e := &ri.entries[id]
+			if e.n == 0 {
+				e.first = int32(len(ri.spans))
+			}
+			e.n++
+			ri.spans = append(ri.spans, span{c.Valid, c.Billable})
+		}
+		ix.rels = append(ix.rels, ri)
+	}
+	return ix
+}
+
+// NCCI files carry every edit with its own dates, so the newest version is
+// used for every date.
+func buildPTP(rs []*Release) *ptpIndex {
+	newest := ""
+	for _, r := range rs {
+		if versionLess(newest, r.Version) {
+			newest = r.Version
+		}
+	}
+	ix := &ptpIndex{edits: map[pair][]PTPEdit{}}
+	for _, r := range rs {
+		if r.Version != newest {
+			continue
+		}
+		if ix.rel == nil {
+			ix.rel = r
+		}
+		for _, e := range r.Edits {
+			k := pair{e.Column1, e.Column2}
+			ix.edits[k] = append(ix.edits[k], e)
+		}
+	}
+	return ix
+}
+
+// versionLess orders NCCI versions vNNNrN by number.
+func versionLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func buildMUE(rs []*Release) []*mueIndex {
+	var out []*mueIndex
+	for _, r := range rs {
+		m := &mueIndex{rel: r, rows: make(map[string]MUERow, len(r.MUEs))}
+		for _, row := range r.MUEs {
+			m.rows[row.Code] = row
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rel.Coverage.From > out[j].rel.Coverage.From })
+	return out
+}
+
+// Releases returns every loaded release, ordered by system and version.
+func (s *Snapshot) Releases() []*Release { return s.releases }
+
+// Covers returns the release of system in force on d, or nil.
+func (s *Snapshot) Covers(system string, d civil.Date) *Release {
+	ix := s.systems[system]
+	if ix == nil {
+		return nil
+	}
+	if ri := ix.inForce(d); ri != nil {
+		return ri.rel
+	}
+	return nil
+}
+
+func (ix *sysIndex) inForce(d civil.Date) *relIndex {
+	for _, ri := range ix.rels {
+		if ri.rel.Coverage.Contains(d) {
+			return ri
+		}
+	}
+	return nil
+}
+
+// Lookup says whether code (normalised: upper case, no dot) is valid for
+// system on d, and in which release.
+func (s *Snapshot) Lookup(system, code string, d civil.Date) Result {
+	ix := s.systems[system]
+	if ix == nil {
+		return Result{}
+	}
+	ri := ix.inForce(d)
+	if ri == nil {
+		return Result{}
+	}
+	id, ok := ix.ids[code]
+	if !ok {
+		return Result{Unknown, ri.rel}
+	}
+	e := ri.entries[id]
+	for _, sp := range ri.spans[e.first : e.first+e.n] {
+		if sp.valid.Contains(d) {
+			if sp.billable {
+				return Result{Valid, ri.rel}
+			}
+			return Result{Header, ri.rel}
+		}
+	}
+	return Result{NotEffective, ri.rel}
+}
+
+// PTP returns the edit in force on d for the pair (column 1, column 2), if
+// any, from the NCCI PTP system given. Edits with indicator 9 are not edits
+// and are never returned.
+func (s *Snapshot) PTP(system, col1, col2 string, d civil.Date) (PTPEdit, *Release, bool) {
+	ix := s.ptp[system]
+	if ix == nil {
+		return PTPEdit{}, nil, false
+	}
+	for _, e := range ix.edits[pair{col1, col2}] {
+		if e.Valid.Contains(d) && e.Modifier != '9' {
+			return e, ix.rel, true
+		}
+	}
+	return PTPEdit{}, nil, false
+}
+
+// HasPTP reports whether an NCCI PTP system is loaded.
+func (s *Snapshot) HasPTP(system string) bool { return s.ptp[system] != nil }
+
+// MUE returns the MUE of code in force on d, from the MUE system given.
+func (s *Snapshot) MUE(system, code string, d civil.Date) (MUERow, *Release, bool) {
+	for _, m := range s.mue[system] {
+		if m.rel.Coverage.Contains(d) {
+			row, ok := m.rows[code]
+			return row, m.rel, ok
+		}
+	}
+	return MUERow{}, nil, false
+}

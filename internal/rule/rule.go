@@ -1,0 +1,229 @@
+// Package rule is the one place where screening rules are named. Each rule
+// has a stable id, a default severity, and the X12 277CA status, CARC and
+// RARC that a billing office acts on; the table below is that mapping, kept
+// as data so that documentation, configuration and findings all read it.
+package rule
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// ID is a rule's stable, machine-readable id.
+type ID string
+
+// The rules of ARCHITECTURE §5.
+const (
+	MissingField     ID = "MISSING_FIELD"
+	InvalidField     ID = "INVALID_FIELD"
+	DateInvalid      ID = "DATE_INVALID"
+	TotalMismatch    ID = "TOTAL_MISMATCH"
+	DxUnknown        ID = "DX_UNKNOWN"
+	DxNotBillable    ID = "DX_NOT_BILLABLE"
+	DxNotEffective   ID = "DX_NOT_EFFECTIVE"
+	DxWrongRevision  ID = "DX_WRONG_REVISION"
+	PxUnknown        ID = "PX_UNKNOWN"
+	PxNotEffective   ID = "PX_NOT_EFFECTIVE"
+	ModifierInvalid  ID = "MODIFIER_INVALID"
+	PosInvalid       ID = "POS_INVALID"
+	PointerInvalid   ID = "POINTER_INVALID"
+	XwalkMissing     ID = "XWALK_MISSING"
+	NcciPTP          ID = "NCCI_PTP"
+	MueExceeded      ID = "MUE_EXCEEDED"
+	Duplicate        ID = "DUPLICATE"
+	CodesetNotLoaded ID = "CODESET_NOT_LOADED"
+)
+
+// Severity says what a finding does to the claim's outcome.
+type Severity string
+
+// Severities. Reject sends the claim back to its originator; Hold keeps it
+// for operations; Flag and Info travel with an accepted claim; Off drops the
+// finding altogether.
+const (
+	Reject Severity = "reject"
+	Hold   Severity = "hold"
+	Flag   Severity = "flag"
+	Info   Severity = "info"
+	Off    Severity = "off"
+)
+
+// ParseSeverity checks a severity named in configuration.
+func ParseSeverity(s string) (Severity, error) {
+	switch Severity(s) {
+	case Reject, Hold, Flag, Info, Off:
+		return Severity(s), nil
+	}
+	return "", fmt.Errorf("severity %q is not one of reject, hold, flag, info, off", s)
+}
+
+// Stage is the step of evaluation a rule belongs to.
+type Stage int
+
+// Stages of ARCHITECTURE §5.
+const (
+	StageStructure Stage = 1 // needs no code set
+	StageCoverage  Stage = 2 // a needed code set is not loaded
+	StageCodes     Stage = 3 // code rules
+)
+
+// Spec describes one rule.
+type Spec struct {
+	ID      ID
+	Default Severity
+	Stage   Stage
+	// X12 is the 277CA status (category:status). X12Principal, when set, is
+	// used instead for the principal diagnosis.
+	X12, X12Principal string
+	CARC              string
+	// RARC is the remark code; RARCOther, when set, replaces it for a
+	// diagnosis that is not the principal one.
+	RARC, RARCOther string
+	When            string
+}
+
+// Table is every rule, in the order of ARCHITECTURE §5.
+var Table = []Spec{
+	{MissingField, Reject, StageStructure, "A6:21", "", "16", "MA130", "", "a required element is absent"},
+	{InvalidField, Reject, StageStructure, "A7:21", "", "16", "MA130", "", "wrong format: date, money, code shape, enum"},
+	{DateInvalid, Reject, StageStructure, "A7:187", "", "16", "", "", "service date in the future, through before from"},
+	{TotalMismatch, Reject, StageStructure, "A7:400", "", "16", "", "", "total_charge differs from the sum of line charges"},
+	{DxUnknown, Reject, StageCodes, "A7:255", "A7:254", "16", "M76", "M64", "diagnosis code in no loaded ICD-10-CM release"},
+	{DxNotBillable, Reject, StageCodes, "A7:255", "A7:254", "16", "M81", "", "a header (category) code in the release in force"},
+	{DxNotEffective, Reject, StageCodes, "A7:255", "A7:254", "146", "", "", "in some release, not in the one in force on the date"},
+	{DxWrongRevision, Reject, StageStructure, "A7:255", "", "16", "M76", "", "ICD-9-CM on or after 2015-10-01, ICD-10-CM before it, or both on one claim"},
+	{PxUnknown, Reject, StageCodes, "A7:454", "", "16", "M51", "", "procedure code in no loaded release"},
+	{PxNotEffective, Reject, StageCodes, "A7:454", "", "181", "", "", "outside its add/termination dates on the service date"},
+	{ModifierInvalid, Reject, StageCodes, "A7:453", "", "182", "N519", "", "modifier unknown or not effective on the date"},
+	{PosInvalid, Reject, StageCodes, "A7:249", "", "58", "M77", "", "place of service unknown or not effective"},
+	{PointerInvalid, Reject, StageStructure, "A7:255", "", "16", "M76", "", "a pointer outside 1..n, repeated, or more than 4"},
+	{XwalkMissing, Reject, StageCodes, "A7:255", "", "16", "N56", "", "no crosswalk entry for a valid external code on the date"},
+	{NcciPTP, Flag, StageCodes, "", "", "97", "M15", "", "a procedure pair on one date with an NCCI PTP edit in force and no allowed modifier"},
+	{MueExceeded, Flag, StageCodes, "", "", "151", "", "", "units over the MUE for the code and date"},
+	{Duplicate, Flag, StageCodes, "", "", "18", "", "", "the same originator and claim id already decided with different content and frequency 1"},
+	{CodesetNotLoaded, Hold, StageCoverage, "", "", "", "", "", "no loaded release of a needed code system covers the date"},
+}
+
+var byID = func() map[ID]*Spec {
+	m := make(map[ID]*Spec, len(Table))
+	for i := range Table {
+		m[Table[i].ID] = &Table[i]
+	}
+	return m
+}()
+
+// Lookup returns the spec of id.
+func Lookup(id ID) (*Spec, bool) {
+	s, ok := byID[id]
+	return s, ok
+}
+
+// IDs returns every rule id, sorted.
+func IDs() []ID {
+	ids := make([]ID, 0, len(Table))
+	for _, s := range Table {
+		ids = append(ids, s.ID)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// Finding is one problem found on a claim.
+type Finding struct {
+	Rule     ID       `json:"rule"`
+	Severity Severity `json:"severity"`
+	// Line is the claim line's number, 1-based; 0 means the claim level.
+	Line    int    `json:"line"`
+	Path    string `json:"path"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	X12     string `json:"x12,omitempty"`
+	CARC    string `json:"carc,omitempty"`
+	RARC    string `json:"rarc,omitempty"`
+}
+
+// New builds a finding of rule id with its table codes and default
+// severity. It panics on an id that is not in the table: that is a
+// programming error, not input.
+func New(id ID, line int, path, code, message string) Finding {
+	s, ok := byID[id]
+	if !ok {
+		panic("rule: unknown rule id " + string(id))
+	}
+	return Finding{Rule: id, Severity: s.Default, Line: line, Path: path, Code: code,
+		Message: message, X12: s.X12, CARC: s.CARC, RARC: s.RARC}
+}
+
+// NewDx builds a finding about a diagnosis; the principal diagnosis (the
+// first) has its own X12 status and, for some rules, its own RARC.
+func NewDx(id ID, principal bool, path, code, message string) Finding {
+	f := New(id, 0, path, code, message)
+	s := byID[id]
+	if principal && s.X12Principal != "" {
+		f.X12 = s.X12Principal
+	}
+	if !principal && s.RARCOther != "" {
+		f.RARC = s.RARCOther
+	}
+	return f
+}
+
+// Policy holds the severities in force, the defaults overridden by
+// configuration.
+type Policy struct {
+	sev map[ID]Severity
+}
+
+// DefaultPolicy is the table's default severities.
+func DefaultPolicy() *Policy {
+	p, _ := NewPolicy(nil)
+	return p
+}
+
+// NewPolicy overrides the defaults with the given severities. It names every
+// unknown rule id at once.
+func NewPolicy(overrides map[string]string) (*Policy, error) {
+	p := &Policy{sev: make(map[ID]Severity, len(Table))}
+	for _, s := range Table {
+		p.sev[s.ID] = s.Default
+	}
+	var errs []error
+	keys := make([]string, 0, len(overrides))
+	for k := range overrides {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := byID[ID(k)]; !ok {
+			errs = append(errs, fmt.Errorf("rule %q is not a rule id", k))
+			continue
+		}
+		sev, err := ParseSeverity(overrides[k])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", k, err))
+			continue
+		}
+		p.sev[ID(k)] = sev
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+// Severity returns the severity in force for id.
+func (p *Policy) Severity(id ID) Severity { return p.sev[id] }
+
+// Apply sets each finding's severity from the policy and drops the findings
+// whose rule is off. It reuses fs's storage.
+func (p *Policy) Apply(fs []Finding) []Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		f.Severity = p.sev[f.Rule]
+		if f.Severity != Off {
+			out = append(out, f)
+		}
+	}
+	return out
+}
