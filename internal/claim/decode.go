@@ -218,6 +218,7 @@ func (w *walker) invalid(line int, path, code, msg string) {
 func (w *walker) str(line int, path string, v *fastjson.Value) (string, bool) {
 	switch v.Type() {
 	case fastjson.TypeNull:
+		w.null(line, path)
 		return "", false
 	case fastjson.TypeString:
 	default:
@@ -298,13 +299,19 @@ func (w *walker) code(line int, path string, v *fastjson.Value) (string, bool) {
 		}
 	}
 	if n == "" {
+		w.missing(line, path, path)
 		return "", false
 	}
 	return n, true
 }
 
+func (w *walker) null(line int, path string) {
+	w.invalid(line, path, "", path+" is null; leave it out or give it a value")
+}
+
 func (w *walker) object(line int, path string, v *fastjson.Value) (*fastjson.Object, bool) {
 	if v.Type() == fastjson.TypeNull {
+		w.null(line, path)
 		return nil, false
 	}
 	o, err := v.Object()
@@ -317,6 +324,7 @@ func (w *walker) object(line int, path string, v *fastjson.Value) (*fastjson.Obj
 
 func (w *walker) array(line int, path string, v *fastjson.Value) ([]*fastjson.Value, bool) {
 	if v.Type() == fastjson.TypeNull {
+		w.null(line, path)
 		return nil, false
 	}
 	a, err := v.Array()
@@ -408,6 +416,7 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 	c := w.c
 	var dxs, lines []*fastjson.Value
 	var hasDx, hasLines, hasForm, hasReceived bool
+	dxOK, linesOK := true, true
 	w.fields(0, "", o, claimFields, func(k int, v *fastjson.Value) {
 		switch k {
 		case 0, 1: // read by identity
@@ -419,8 +428,8 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 				c.Frequency = s
 			}
 		case 3:
+			hasForm = true
 			if s, ok := w.str(0, "form", v); ok {
-				hasForm = true
 				if s != string(Professional) && s != string(Institutional) {
 					w.invalid(0, "form", s, `form must be "professional" or "institutional"`)
 				}
@@ -447,9 +456,11 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 				c.StatementPeriod = w.period(po)
 			}
 		case 8:
-			dxs, hasDx = w.array(0, "diagnoses", v)
+			hasDx = true
+			dxs, dxOK = w.array(0, "diagnoses", v)
 		case 9:
-			lines, hasLines = w.array(0, "lines", v)
+			hasLines = true
+			lines, linesOK = w.array(0, "lines", v)
 		case 10:
 			c.TotalCharge = w.money(0, "total_charge", v)
 		}
@@ -470,7 +481,7 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 		maxDx, maxLines = MaxDiagnosesProfessional, MaxLinesProfessional
 	}
 	switch {
-	case !hasDx || len(dxs) == 0:
+	case !hasDx || (dxOK && len(dxs) == 0):
 		w.missing(0, "diagnoses", "diagnoses (at least one; the first is the principal diagnosis)")
 	case len(dxs) > maxDx:
 		w.invalid(0, "diagnoses", "", fmt.Sprintf("%d diagnoses on a %s claim; at most %d are allowed", len(dxs), formName(c.Form), maxDx))
@@ -484,7 +495,7 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 	}
 
 	switch {
-	case !hasLines || len(lines) == 0:
+	case !hasLines || (linesOK && len(lines) == 0):
 		w.missing(0, "lines", "lines (at least one service line)")
 	case len(lines) > maxLines:
 		w.invalid(0, "lines", "", fmt.Sprintf("%d lines on a %s claim; at most %d are allowed", len(lines), formName(c.Form), maxLines))
@@ -574,21 +585,16 @@ func (w *walker) dx(i int, v *fastjson.Value) Dx {
 	path := "diagnoses[" + strconv.Itoa(i) + "]"
 	o, ok := w.object(0, path, v)
 	if !ok {
-		if v.Type() == fastjson.TypeNull {
-			w.missing(0, path, path)
-		}
 		return d
 	}
 	var raw string
+	hasCode := false
 	w.fields(0, path, o, dxFields, func(k int, v *fastjson.Value) {
 		switch k {
 		case 0:
-			if s, ok := w.str(0, path+".code", v); ok {
-				raw = s
-				d.Code, _ = w.code(0, path+".code", v)
-				if d.Code == "" && NormalizeCode(s) == "" {
-					raw = ""
-				}
+			hasCode = true
+			if d.Code, _ = w.code(0, path+".code", v); d.Code != "" {
+				raw = string(v.GetStringBytes())
 			}
 		case 1:
 			if s, ok := w.str(0, path+".system", v); ok {
@@ -601,7 +607,7 @@ func (w *walker) dx(i int, v *fastjson.Value) Dx {
 		}
 	})
 	switch {
-	case raw == "":
+	case !hasCode:
 		w.missing(0, path+".code", path+".code")
 	case d.Code == "":
 		// reported by code()
@@ -624,12 +630,9 @@ func (w *walker) line(i int, v *fastjson.Value) {
 	path := "lines[" + strconv.Itoa(i) + "]"
 	o, ok := w.object(n, path, v)
 	if !ok {
-		if v.Type() == fastjson.TypeNull {
-			w.missing(n, path, path)
-		}
 		return
 	}
-	var hasProc, hasCharge, hasPointers bool
+	var hasProc, hasCharge, hasPointers, hasDate bool
 	w.fields(n, path, o, lineFields, func(k int, v *fastjson.Value) {
 		switch k {
 		case 0:
@@ -638,14 +641,16 @@ func (w *walker) line(i int, v *fastjson.Value) {
 				w.invalid(n, path+".number", v.String(), fmt.Sprintf("%s.number must be %d: lines are numbered 1, 2, 3 … in order", path, n))
 			}
 		case 1:
+			hasProc = true
 			if po, ok := w.object(n, path+".procedure", v); ok {
-				hasProc = true
 				w.procedure(i, po)
 			}
 		case 2:
+			hasDate = true
 			l.ServiceDate = w.date(n, path+".service_date", v)
 		case 3:
 			if v.Type() == fastjson.TypeNull {
+				w.null(n, path+".units")
 				return
 			}
 			u, err := v.Float64()
@@ -660,15 +665,15 @@ func (w *walker) line(i int, v *fastjson.Value) {
 			l.Units = u
 		case 4:
 			l.Charge = w.money(n, path+".charge", v)
-			hasCharge = l.Charge.Text != ""
+			hasCharge = true
 		case 5:
 			l.PlaceOfService = w.pos(n, path+".place_of_service", v)
 		case 6:
 			a, ok := w.array(n, path+".diagnosis_pointers", v)
+			hasPointers = !ok || len(a) > 0
 			if !ok {
 				return
 			}
-			hasPointers = len(a) > 0
 			l.PointerCount = len(a)
 			if len(a) > MaxDiagnosesInstitutional {
 				a = a[:MaxDiagnosesInstitutional]
@@ -690,7 +695,7 @@ func (w *walker) line(i int, v *fastjson.Value) {
 	if !hasCharge {
 		w.missing(n, path+".charge", "the line charge")
 	}
-	if l.ServiceDate.Text == "" && (c.StatementPeriod == nil || c.Form == Professional) {
+	if !hasDate && (c.StatementPeriod == nil || c.Form == Professional) {
 		w.missing(n, path+".service_date", "the service date")
 	}
 	if c.Form == Professional && !hasPointers {
@@ -705,12 +710,13 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 	n := i + 1
 	path := LinePath(i, "procedure")
 	var raw string
+	hasCode := false
 	w.fields(n, path, o, procFields, func(k int, v *fastjson.Value) {
 		switch k {
 		case 0:
-			if s, ok := w.str(n, path+".code", v); ok {
-				raw = s
-				l.Procedure.Code, _ = w.code(n, path+".code", v)
+			hasCode = true
+			if l.Procedure.Code, _ = w.code(n, path+".code", v); l.Procedure.Code != "" {
+				raw = string(v.GetStringBytes())
 			}
 		case 1:
 			a, ok := w.array(n, path+".modifiers", v)
@@ -726,9 +732,6 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 				mp := ModifierPath(i, j)
 				m, ok := w.code(n, mp, mv)
 				if !ok {
-					if mv.Type() == fastjson.TypeNull {
-						w.missing(n, mp, mp)
-					}
 					continue
 				}
 				if len(m) != 2 {
@@ -740,7 +743,7 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 		}
 	})
 	switch {
-	case raw == "" || (l.Procedure.Code == "" && NormalizeCode(raw) == ""):
+	case !hasCode:
 		w.missing(n, path+".code", "the procedure code")
 	case l.Procedure.Code == "":
 	default:

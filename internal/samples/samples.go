@@ -4,7 +4,16 @@
 // invented edits in the CMS layouts.
 package samples
 
-import "embed"
+import (
+	"bytes"
+	"embed"
+
+	"github.com/claimscreen/claimscreen/crosswalks"
+	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/crosswalk"
+	"github.com/claimscreen/claimscreen/internal/rule"
+	"github.com/claimscreen/claimscreen/internal/screening"
+)
 
 // CodeSets is the folder codesets/: ICD-10-CM FY2025 and FY2026 order files
 // with a few codes each, a HCPCS 2025-Q4 ANWEB file, a generic list of CPT
@@ -19,3 +28,31 @@ var CodeSets embed.FS
 //
 //go:embed claims.ndjson
 var Claims []byte
+
+// Snapshot loads the sample code sets.
+func Snapshot() (*codeset.Snapshot, error) {
+	rels, _, err := codeset.LoadFS(CodeSets, "codesets")
+	if err != nil {
+		return nil, err
+	}
+	return codeset.NewSnapshot(rels)
+}
+
+// Chart loads the sample crosswalk chart (crosswalks/sample-2025-10.csv).
+func Chart() (*crosswalk.Chart, error) {
+	return crosswalk.Parse(crosswalks.SampleName, bytes.NewReader(crosswalks.Sample))
+}
+
+// Screener returns a screener on the sample code sets and chart with the
+// given policy (nil for the defaults).
+func Screener(policy *rule.Policy) (*screening.Screener, error) {
+	snap, err := Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	chart, err := Chart()
+	if err != nil {
+		return nil, err
+	}
+	return screening.New(snap, chart, policy), nil
+}
