@@ -356,6 +356,9 @@ func (w *walker) fields(line int, prefix string, o *fastjson.Object, known []str
 		}
 		if k < 0 {
 			name := Show(string(key))
+			if name == "" {
+				name = `""`
+			}
 			w.invalid(line, join(prefix, name), "", "unknown field "+strconv.Quote(name)+" in claim.v1")
 			return
 		}

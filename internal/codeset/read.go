@@ -48,7 +48,11 @@ func IsCompanion(name string) bool { return reCompanion.MatchString(name) }
 func Read(name string, r io.Reader, format string) ([]*Release, error) {
 	h := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(r, h), 64<<10)
-	base := filepath.Base(name)
+	base := name
+	if i := strings.LastIndexByte(base, '!'); i >= 0 {
+		base = base[i+1:]
+	}
+	base = filepath.Base(base)
 	if format == "" {
 		var err error
 		if format, err = Detect(base, br); err != nil {
@@ -140,22 +144,18 @@ func OpenFS(fsys fs.FS, name, format string) ([]*Release, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: not a gzip file: %w", base, err)
 		}
-		rels, err := Read(strings.TrimSuffix(base, filepath.Ext(base)), zr, format)
+		// Decompress first, so a damaged file is reported as such rather
+		// than as a bad last line.
+		b, err := io.ReadAll(zr)
 		if err != nil {
-			return nil, nil, gzipErr(base, err)
+			return nil, nil, fmt.Errorf("%s: damaged gzip file: %w", base, err)
 		}
-		return rels, nil, nil
+		rels, err := Read(strings.TrimSuffix(base, filepath.Ext(base)), bytes.NewReader(b), format)
+		return rels, nil, err
 	default:
 		rels, err := Read(base, f, format)
 		return rels, nil, err
 	}
-}
-
-func gzipErr(name string, err error) error {
-	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%s: damaged gzip file: %w", name, err)
-	}
-	return err
 }
 
 func openZip(name string, f fs.File, format string) ([]*Release, []string, error) {
@@ -513,10 +513,10 @@ func csvRecords(name string, r io.Reader, fields int, fn func(rec []string, line
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return csvErr(name, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if err := fn(rec, line); err != nil {
 			return &LineError{name, line, err}
 		}

@@ -1,0 +1,35 @@
+package claim
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte(`{"claim_id":"C","originator_id":"O","lines":[{"procedure":{"modifiers":[null,1,"25"]}}]}`))
+	f.Add([]byte(`[[[[`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		c, fs, err := Decode(msg, recv)
+		if err != nil {
+			if c != nil || fs != nil {
+				t.Fatal("a dead letter carries no claim")
+			}
+			return
+		}
+		// A decoded claim always has an id, an originator and a key, its
+		// normalised form encodes, and every finding is complete.
+		if c.ClaimID == "" || c.OriginatorID == "" || c.Key() == "" {
+			t.Fatalf("claim without identity: %+v", c)
+		}
+		if _, err := json.Marshal(c); err != nil {
+			t.Fatal(err)
+		}
+		c.ContentHash()
+		for _, f := range fs {
+			if f.Rule == "" || f.Message == "" || f.Path == "" && f.Rule != "MISSING_FIELD" {
+				t.Fatalf("incomplete finding %+v", f)
+			}
+		}
+	})
+}
