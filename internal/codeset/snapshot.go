@@ -47,7 +47,7 @@ type Snapshot struct {
 }
 
 type sysIndex struct {
-	ids  map[string]int32
+	ids  *idMap
 	rels []*relIndex // in order of preference for a date
 }
 
@@ -57,7 +57,21 @@ type relIndex struct {
 	spans   []span
 }
 
-type entry struct{ first, n int32 }
+// entry is one code in one release. Most codes have one row that spans the
+// release's whole coverage (every ICD-10-CM code): kind says so, and the
+// lookup reads no span.
+type entry struct {
+	first int32
+	n     uint16
+	kind  uint8
+}
+
+const (
+	absent uint8 = iota
+	wholeBillable
+	wholeHeader
+	dated
+)
 
 type span struct {
 	valid    civil.Range
@@ -105,12 +119,12 @@ func NewSnapshot(rels []*Release) (*Snapshot, error) {
 }
 
 func buildSys(rs []*Release) *sysIndex {
-	ix := &sysIndex{ids: map[string]int32{}}
-	for _, r := range rs {
-		for _, c := range r.Codes {
-			if _, ok := ix.ids[c.Code]; !ok {
-				ix.ids[c.Code] = int32(len(ix.ids))
-			}
+	ix := &sysIndex{ids: newIDMap()}
+	codeIDs := make([][]int32, len(rs))
+	for i, r := range rs {
+		codeIDs[i] = make([]int32, len(r.Codes))
+		for j, c := range r.Codes {
+			codeIDs[i][j] = ix.ids.add(c.Code)
 		}
 	}
 	// The release in force on a date is the covering one that ends first
@@ -127,26 +141,36 @@ func buildSys(rs []*Release) *sysIndex {
 		}
 		return sorted[i].Version > sorted[j].Version
 	})
+	pos := map[*Release]int{}
+	for i, r := range rs {
+		pos[r] = i
+	}
 	for _, r := range sorted {
-		ri := &relIndex{rel: r, entries: make([]entry, len(ix.ids))}
+		ids := codeIDs[pos[r]]
+		ri := &relIndex{rel: r, entries: make([]entry, ix.ids.len())}
 		// Rows of one code may be apart in the file: group them.
 		order := make([]int, len(r.Codes))
 		for i := range order {
 			order[i] = i
 		}
-		sort.SliceStable(order, func(i, j int) bool {
-			return ix.ids[r.Codes[order[i]].Code] < ix.ids[r.Codes[order[j]].Code]
-		})
+		sort.SliceStable(order, func(i, j int) bool { return ids[order[i]] < ids[order[j]] })
 		ri.spans = make([]span, 0, len(r.Codes))
 		for _, i := range order {
 			c := r.Codes[i]
-			id := ix.ids[c.Code]
-			e := &ri.entries[id]
+			e := &ri.entries[ids[i]]
 			if e.n == 0 {
 				e.first = int32(len(ri.spans))
 			}
 			e.n++
 			ri.spans = append(ri.spans, span{c.Valid, c.Billable})
+			switch {
+			case e.n > 1 || c.Valid != r.Coverage:
+				e.kind = dated
+			case c.Billable:
+				e.kind = wholeBillable
+			default:
+				e.kind = wholeHeader
+			}
 		}
 		ix.rels = append(ix.rels, ri)
 	}
@@ -234,12 +258,20 @@ func (s *Snapshot) Lookup(system, code string, d civil.Date) Result {
 	if ri == nil {
 		return Result{}
 	}
-	id, ok := ix.ids[code]
+	id, ok := ix.ids.get(code)
 	if !ok {
 		return Result{Unknown, ri.rel}
 	}
 	e := ri.entries[id]
-	for _, sp := range ri.spans[e.first : e.first+e.n] {
+	switch e.kind {
+	case absent:
+		return Result{NotEffective, ri.rel}
+	case wholeBillable:
+		return Result{Valid, ri.rel}
+	case wholeHeader:
+		return Result{Header, ri.rel}
+	}
+	for _, sp := range ri.spans[e.first : e.first+int32(e.n)] {
 		if sp.valid.Contains(d) {
 			if sp.billable {
 				return Result{Valid, ri.rel}

@@ -36,7 +36,23 @@ func (st *state) diagnoses() {
 	}
 }
 
+// dotted writes a diagnosis code as billing offices read it: E78.01.
+func dotted(system, code string) string {
+	if system != claim.ICD10CM && system != claim.ICD9CM {
+		return code
+	}
+	n := 3
+	if system == claim.ICD9CM && len(code) > 0 && code[0] == 'E' {
+		n = 4
+	}
+	if len(code) <= n {
+		return code
+	}
+	return code[:n] + "." + code[n:]
+}
+
 func dxFinding(r codeset.Result, principal bool, path string, dx claim.Dx, d civil.Date) (rule.Finding, bool) {
+	shown := dotted(dx.System, dx.Code)
 	what := "diagnosis"
 	if principal {
 		what = "principal diagnosis"
@@ -44,13 +60,13 @@ func dxFinding(r codeset.Result, principal bool, path string, dx claim.Dx, d civ
 	switch r.Status {
 	case codeset.Unknown:
 		return rule.NewDx(rule.DxUnknown, principal, path, dx.Code,
-			dx.Code+" is not a valid "+dx.System+" code in any loaded release; check the "+what+" code"), true
+			shown+" is not a valid "+dx.System+" code in any loaded release; check the "+what+" code"), true
 	case codeset.Header:
 		return rule.NewDx(rule.DxNotBillable, principal, path, dx.Code,
-			dx.Code+" is a category header in "+dx.System+" "+r.Release.Version+", not valid for submission; code to the highest specificity"), true
+			shown+" is a category header in "+dx.System+" "+r.Release.Version+", not valid for submission; code to the highest specificity"), true
 	case codeset.NotEffective:
 		return rule.NewDx(rule.DxNotEffective, principal, path, dx.Code,
-			dx.Code+" is not valid in "+dx.System+" "+r.Release.Version+", the release in force on "+d.String()+"; use the code valid on the date of service"), true
+			shown+" is not valid in "+dx.System+" "+r.Release.Version+", the release in force on "+d.String()+"; use the code valid on the date of service"), true
 	}
 	return rule.Finding{}, false
 }
@@ -61,13 +77,17 @@ func (st *state) chartCode(system, code string, d civil.Date, path string, line 
 	row, ok := st.s.chart.Lookup(system, code, d)
 	if !ok {
 		f := rule.New(rule.XwalkMissing, line, path, code,
-			system+" "+code+" is valid but has no entry in the payer's crosswalk for "+d.String()+"; contact the payer before resubmitting")
+			system+" "+dotted(system, code)+" is valid but has no entry in the payer's crosswalk for "+d.String()+"; contact the payer before resubmitting")
 		f.X12 = x12
 		st.add(f)
 		return false
 	}
-	if st.s.chart.Version != "" {
+	if !st.charted && st.s.chart.Version != "" {
+		st.charted = true
 		st.d.Codesets.add("crosswalk", st.s.chart.Version)
+	}
+	if st.d.InternalCodes == nil {
+		st.d.InternalCodes = make([]InternalCode, 0, len(st.c.Diagnoses)+len(st.c.Lines))
 	}
 	st.d.InternalCodes = append(st.d.InternalCodes, InternalCode{Path: path, Code: code, Internal: row.Internal})
 	return true

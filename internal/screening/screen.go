@@ -47,8 +47,10 @@ type Input struct {
 // Screen decides one claim.
 func (s *Screener) Screen(in Input) Decision {
 	c := in.Claim
-	st := state{s: s, c: c, d: Decision{ClaimID: c.ClaimID, OriginatorID: c.OriginatorID}}
-	st.d.Findings = append(st.d.Findings, in.Findings...)
+	st := state{s: s, c: c, d: Decision{ClaimID: c.ClaimID, OriginatorID: c.OriginatorID, Codesets: make(Versions, 0, 8)}}
+	if len(in.Findings) > 0 {
+		st.d.Findings = append(make([]rule.Finding, 0, len(in.Findings)+4), in.Findings...)
+	}
 	st.dxDates()
 
 	// Stage 1: rules that need no code set.
@@ -83,6 +85,8 @@ type state struct {
 	d Decision
 	// dates[i] are the dates diagnosis i is checked on.
 	dates [][]civil.Date
+	// charted is set once the chart's version is recorded.
+	charted bool
 }
 
 func (st *state) add(f rule.Finding) { st.d.Findings = append(st.d.Findings, f) }

@@ -127,12 +127,12 @@ func (st *state) revisionRule() {
 		for _, day := range st.dates[i] {
 			if d.System == claim.ICD9CM && day >= claim.ICD10Start {
 				st.add(rule.NewDx(rule.DxWrongRevision, i == 0, claim.DxCodePath(i), d.Code,
-					d.Code+" is an ICD-9-CM code; services on or after 2015-10-01 ("+day.String()+") are coded in ICD-10-CM"))
+					dotted(d.System, d.Code)+" is an ICD-9-CM code; services on or after 2015-10-01 ("+day.String()+") are coded in ICD-10-CM"))
 				break
 			}
 			if d.System == claim.ICD10CM && day < claim.ICD10Start {
 				st.add(rule.NewDx(rule.DxWrongRevision, i == 0, claim.DxCodePath(i), d.Code,
-					d.Code+" is an ICD-10-CM code; services before 2015-10-01 ("+day.String()+") are coded in ICD-9-CM"))
+					dotted(d.System, d.Code)+" is an ICD-10-CM code; services before 2015-10-01 ("+day.String()+") are coded in ICD-9-CM"))
 				break
 			}
 		}

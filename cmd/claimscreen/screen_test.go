@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/claimscreen/claimscreen/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, func(string) (string, bool) { return "", false })
+	return code, out.String(), errb.String()
+}
+
+func repo(t *testing.T, rel string) string { return filepath.Join(testenv.RepoRoot(t), rel) }
+
+func TestScreenSamplesGolden(t *testing.T) {
+	code, out, errOut := runCmd(t, "", "screen", "--codesets", repo(t, "internal/samples/codesets"),
+		"--crosswalk", repo(t, "crosswalks/sample-2025-10.csv"), repo(t, "internal/samples/claims.ndjson"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	in, _ := os.ReadFile(repo(t, "internal/samples/claims.ndjson"))
+	if got, want := strings.Count(out, "\n"), bytes.Count(in, []byte("\n")); got != want {
+		t.Fatalf("%d decisions for %d lines", got, want)
+	}
+	if !strings.Contains(errOut, "screened 15 lines: 6 accepted, 6 rejected, 1 held, 2 dead-lettered") {
+		t.Errorf("summary: %s", errOut)
+	}
+	// The exact resubmission of PCN-1001 gets its first decision again; the
+	// changed one is flagged DUPLICATE.
+	var ds []map[string]any
+	s := bufio.NewScanner(strings.NewReader(out))
+	for s.Scan() {
+		var d map[string]any
+		if err := json.Unmarshal(s.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	if first, again := mustJSON(ds[0]), mustJSON(ds[11]); first != again {
+		t.Errorf("exact resubmission got another decision:\n%s\n%s", first, again)
+	}
+	if !strings.Contains(mustJSON(ds[12]), `"DUPLICATE"`) {
+		t.Errorf("changed resubmission not flagged: %s", mustJSON(ds[12]))
+	}
+	golden := filepath.Join("testdata", "screen-samples.golden")
+	if *update {
+		os.WriteFile(golden, []byte(out), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil || string(want) != out {
+		t.Errorf("output differs from %s (go test ./cmd/claimscreen -update to rewrite after a deliberate change)", golden)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestScreenStdinAndLimits(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(cfg, []byte(`{"rules":{"XWALK_MISSING":"off"},"limits":{"max_message_bytes":200}}`), 0o644)
+	in := `{"claim_id":"A","originator_id":"O","form":"professional","received_at":"2025-11-20T00:00:00Z","diagnoses":[{"code":"I10"}],"lines":[{"procedure":{"code":"99213"},"service_date":"2025-11-01","charge":"1","diagnosis_pointers":[1]}]}` + "\n" +
+		"\n" + strings.Repeat("x", 5000) + "\r\n" + `{"claim_id":"B","originator_id":"O"}`
+	code, out, errOut := runCmd(t, in, "screen", "--codesets", repo(t, "internal/samples/codesets"), "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d decisions: %s", len(lines), out)
+	}
+	for i, want := range []string{`"outcome":"deadletter","reason":"TOO_LARGE"`, `"reason":"MALFORMED","detail":"empty line"`, `"reason":"TOO_LARGE"`, `"outcome":"rejected"`} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d: %s; want %s", i+1, lines[i], want)
+		}
+	}
+}
+
+func TestScreenErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"screen"}, 2, "--codesets DIR is required"},
+		{[]string{"screen", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"screen", "--codesets", "/nonexistent"}, 1, "code-set folder"},
+		{[]string{"screen", "--codesets", "testdata"}, 1, "not a recognised code-set file"},
+		{[]string{"nope"}, 2, `unknown command "nope"`},
+		{[]string{}, 2, "usage: claimscreen COMMAND"},
+	} {
+		code, _, errOut := runCmd(t, "", tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", tc.args, code, errOut, tc.code, tc.msg)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x.csv"), []byte("system,code,internal_code,effective_from,effective_to,note\nCPT,99213,X,2020-99-01,,\n"), 0o644)
+	code, _, errOut := runCmd(t, "", "screen", "--codesets", repo(t, "internal/samples/codesets"), "--crosswalk", filepath.Join(dir, "x.csv"))
+	if code != 1 || !strings.Contains(errOut, "x.csv:2: effective_from") {
+		t.Errorf("bad chart: %d %s", code, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "c.json"), []byte(`{"rules":{"NOPE":"off","DX_UNKNOWN":"loud"},"extra":1}`), 0o644)
+	code, _, errOut = runCmd(t, "", "screen", "--codesets", repo(t, "internal/samples/codesets"), "--config", filepath.Join(dir, "c.json"))
+	if code != 1 || !strings.Contains(errOut, "extra") {
+		t.Errorf("bad config: %d %s", code, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "c.json"), []byte(`{"rules":{"NOPE":"off","DX_UNKNOWN":"loud"}}`), 0o644)
+	code, _, errOut = runCmd(t, "", "screen", "--codesets", repo(t, "internal/samples/codesets"), "--config", filepath.Join(dir, "c.json"))
+	if code != 1 || !strings.Contains(errOut, "NOPE") || !strings.Contains(errOut, "loud") {
+		t.Errorf("config problems not all reported: %d %s", code, errOut)
+	}
+}
+
+// TestScreenRealData runs the command as README shows it: a folder with the
+// shared/data ICD-10-CM and HCPCS files plus a generic list of CPT codes and
+// places of service.
+func TestScreenRealData(t *testing.T) {
+	data := testenv.SharedData(t)
+	dir := t.TempDir()
+	for _, f := range []string{"icd10cm/icd10cm_order_2025.txt.gz", "icd10cm/icd10cm_order_2026.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz"} {
+		if err := os.Symlink(filepath.Join(data, f), filepath.Join(dir, filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(repo(t, "internal/samples/codesets/cpt-modifiers-pos-sample.csv"))
+	os.WriteFile(filepath.Join(dir, "cpt-pos.csv"), b, 0o644)
+	claims := `{"claim_id":"R1","originator_id":"LAB-1","form":"professional","received_at":"2025-03-20T00:00:00Z","place_of_service":"11","diagnoses":[{"code":"E78.01"},{"code":"E11.9"}],"lines":[{"procedure":{"code":"G0439"},"service_date":"2025-03-10","charge":"175.00","diagnosis_pointers":[1,2]}]}
+{"claim_id":"R2","originator_id":"LAB-1","form":"professional","received_at":"2025-11-20T00:00:00Z","place_of_service":"11","diagnoses":[{"code":"E78.01"},{"code":"S30.1XXA"},{"code":"E11.A"}],"lines":[{"procedure":{"code":"99213"},"service_date":"2025-11-10","charge":"95.00","diagnosis_pointers":[1,2,3]}]}
+`
+	code, out, errOut := runCmd(t, claims, "screen", "--codesets", dir, "--crosswalk", repo(t, "crosswalks/sample-2025-10.csv"))
+	if code != 0 {
+		t.Fatalf("%d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.Contains(lines[0], `"outcome":"accepted"`) || !strings.Contains(lines[0], `"ICD-10-CM":"FY2025"`) || !strings.Contains(lines[0], `"HCPCS":"2025-Q1"`) {
+		t.Errorf("R1: %s", lines[0])
+	}
+	for _, want := range []string{`"outcome":"rejected"`, `"DX_NOT_BILLABLE"`, `"DX_NOT_EFFECTIVE"`, `"code":"E7801"`, `E78.01 is a category header`, `"code":"S301XXA"`, `"x12":"A7:254"`} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("R2 lacks %s: %s", want, lines[1])
+		}
+	}
+	if strings.Contains(lines[1], `"code":"E11A"`) && strings.Contains(lines[1], `"E11A is`) {
+		t.Errorf("E11.A is valid in FY2026: %s", lines[1])
+	}
+}

@@ -1,0 +1,133 @@
+package screening_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/gen"
+	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/internal/testenv"
+)
+
+var realFiles = []string{"icd10cm/icd10cm_order_2024.txt.gz", "icd10cm/icd10cm_order_2025.txt.gz", "icd10cm/icd10cm_order_2026.txt.gz",
+	"hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB.csv"}
+
+// loadReal loads every ICD-10-CM and HCPCS file of shared/data (the HCPCS
+// text and CSV forms are the same release: the text form is indexed).
+func loadReal(b testing.TB) *codeset.Snapshot {
+	var rels []*codeset.Release
+	for _, f := range realFiles[:4] {
+		r, _, err := codeset.Open(testenv.SharedFile(b, f), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		rels = append(rels, r...)
+	}
+	snap, err := codeset.NewSnapshot(rels)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return snap
+}
+
+func benchClaims(b *testing.B, n int, uniform bool) (*screening.Screener, [][]byte) {
+	snap := loadReal(b)
+	g, err := gen.New(snap, gen.Options{Seed: 1, Uniform: uniform})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := screening.New(snap, g.Chart(), nil)
+	msgs := make([][]byte, n)
+	for i := range msgs {
+		msgs[i], _ = g.Next()
+	}
+	return sc, msgs
+}
+
+// BenchmarkRules screens decoded claims: the rules alone. Codes follow a
+// Zipf law, as on real claims; BenchmarkRulesUniform draws every code of the
+// code sets with the same chance, the worst case for the caches.
+func BenchmarkRules(b *testing.B) { benchRules(b, false) }
+
+// BenchmarkRulesUniform is BenchmarkRules with codes drawn uniformly.
+func BenchmarkRulesUniform(b *testing.B) { benchRules(b, true) }
+
+func benchRules(b *testing.B, uniform bool) {
+	sc, msgs := benchClaims(b, 4096, uniform)
+	inputs := make([]screening.Input, len(msgs))
+	for i, m := range msgs {
+		c, fs, err := claim.Decode(m, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		inputs[i] = screening.Input{Claim: c, Findings: fs}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		in := inputs[i%len(inputs)]
+		in.Findings = in.Findings[:len(in.Findings):len(in.Findings)]
+		sc.Screen(in)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}
+
+// BenchmarkDecodeAndRules decodes and screens claim.v1 messages.
+func BenchmarkDecodeAndRules(b *testing.B) {
+	sc, msgs := benchClaims(b, 4096, false)
+	dec := claim.NewDecoder(claim.Limits{})
+	now := time.Now()
+	var bytes int
+	for _, m := range msgs {
+		bytes += len(m)
+	}
+	b.SetBytes(int64(bytes / len(msgs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, fs, err := dec.Decode(msgs[i%len(msgs)], now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc.Screen(screening.Input{Claim: c, Findings: fs})
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}
+
+// BenchmarkSnapshotBuild reads every ICD-10-CM and HCPCS file of
+// shared/data and indexes them; it reports the heap the snapshot holds.
+func BenchmarkSnapshotBuild(b *testing.B) {
+	testenv.SharedData(b)
+	var heap uint64
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var rels []*codeset.Release
+		for _, f := range realFiles {
+			r, _, err := codeset.Open(testenv.SharedFile(b, f), "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if f == realFiles[4] {
+				continue // the CSV twin of the text file: read, not indexed twice
+			}
+			rels = append(rels, r...)
+		}
+		snap, err := codeset.NewSnapshot(rels)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(snap)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+}
