@@ -1,0 +1,36 @@
+// Package pipeline owns claimscreen's batch loop and the interfaces it needs:
+//
+//	fetch -> decode -> screen -> route -> record -> write -> mark published -> commit
+//
+// A Source gives batches of submitted messages; a Sink publishes outputs
+// (review, notices, held, dead letters); a Ledger remembers every
+// submission's decision. The package never imports a Kafka or PostgreSQL
+// client: adapters in internal/kafkaio and internal/postgres implement the
+// interfaces, and pipeline/mem has in-memory ones. pipeline/pipelinetest is
+// the conformance suite every implementation passes.
+//
+// # Delivery contract
+//
+//   - A claim is never lost. A batch's offsets are committed only after every
+//     output of the batch has been acknowledged by the sink (RequireAll on
+//     Kafka) and every decision is in the ledger. A sink or ledger fault is
+//     retried with backoff, readiness goes false meanwhile, and nothing is
+//     committed until it succeeds.
+//   - Decisions are recorded before their outputs are written, and marked
+//     published after. A redelivered submission (same originator, claim id
+//     and content) gets its recorded decision back; if that decision was
+//     marked published, nothing is published again.
+//   - The remaining window: a crash after the sink acknowledged a batch and
+//     before the ledger marked it published. Those submissions are
+//     redelivered and their outputs published a second time, identical to
+//     the first (same key, same decision id or notice id, same content), so
+//     a consumer can drop them by id. No submission ever gets two different
+//     decisions.
+//   - A message that cannot be answered goes to the dead-letter topic with
+//     its bytes unchanged and headers saying why and where it came from; it
+//     never stops its partition.
+//   - Order is kept per key within a partition: outputs of a batch are
+//     written in input order, and keyed by originator_id/claim_id.
+//   - On shutdown the batch in hand is finished, written and committed
+//     within the shutdown timeout.
+package pipeline

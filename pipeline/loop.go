@@ -1,0 +1,434 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/rule"
+	"github.com/claimscreen/claimscreen/internal/screening"
+)
+
+// Config of a pipeline. Zero durations and sizes take the defaults.
+type Config struct {
+	BatchSize       int           // most messages a batch, default 500
+	BatchWait       time.Duration // longest wait to fill a batch, default 50ms
+	Topics          Topics
+	Registry        Registry      // nil: any valid originator id
+	ShutdownTimeout time.Duration // to finish the batch in hand, default 30s
+	RetryMin        time.Duration // first retry delay, default 100ms
+	RetryMax        time.Duration // longest retry delay, default 5s
+	// TopicRecheck is how long a missing notice topic is remembered as
+	// missing, default 30s.
+	TopicRecheck time.Duration
+	Now          func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = 50 * time.Millisecond
+	}
+	if c.Topics == (Topics{}) {
+		c.Topics = DefaultTopics
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.RetryMin <= 0 {
+		c.RetryMin = 100 * time.Millisecond
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 5 * time.Second
+	}
+	if c.TopicRecheck <= 0 {
+		c.TopicRecheck = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Observer is told what the pipeline does, for metrics. Its methods must be
+// cheap and safe for concurrent use.
+type Observer interface {
+	Batch(size int, took time.Duration)
+	Decided(outcome screening.Outcome, d *screening.Decision)
+	DeadLettered(reason string)
+	Fault(stage string) // "fetch", "write", "ledger", "commit"
+	Ready(bool)
+}
+
+// NopObserver ignores everything.
+type NopObserver struct{}
+
+func (NopObserver) Batch(int, time.Duration)                       {}
+func (NopObserver) Decided(screening.Outcome, *screening.Decision) {}
+func (NopObserver) DeadLettered(string)                            {}
+func (NopObserver) Fault(string)                                   {}
+func (NopObserver) Ready(bool)                                     {}
+
+// Pipeline is the batch loop.
+type Pipeline struct {
+	cfg      Config
+	src      Source
+	sink     Sink
+	ledger   Ledger
+	screener *atomic.Pointer[screening.Screener]
+	dec      *claim.Decoder
+	obs      Observer
+	log      *zap.Logger
+
+	mu      sync.Mutex
+	missing map[string]time.Time // notice topics found missing, and when
+	known   map[string]bool      // notice topics found to exist
+}
+
+// New returns a pipeline. screener is read for every batch, so a new
+// snapshot can be swapped in while the pipeline runs.
+func New(cfg Config, src Source, sink Sink, ledger Ledger, screener *atomic.Pointer[screening.Screener], dec *claim.Decoder, obs Observer, log *zap.Logger) *Pipeline {
+	cfg.defaults()
+	if obs == nil {
+		obs = NopObserver{}
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Pipeline{cfg: cfg, src: src, sink: sink, ledger: ledger, screener: screener, dec: dec, obs: obs, log: log, missing: map[string]time.Time{}, known: map[string]bool{}}
+}
+
+// Run fetches and processes batches until ctx is done, then finishes the
+// batch in hand (within the shutdown timeout) and returns nil. It returns an
+// error only when a batch cannot be finished before the shutdown timeout.
+func (p *Pipeline) Run(ctx context.Context) error {
+	delay := p.cfg.RetryMin
+	for ctx.Err() == nil {
+		msgs, err := p.src.Fetch(ctx, p.cfg.BatchSize, p.cfg.BatchWait)
+		if err != nil && len(msgs) == 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			p.obs.Fault("fetch")
+			p.obs.Ready(false)
+			p.log.Warn("fetch failed; retrying", zap.Error(err), zap.Duration("backoff", delay))
+			if !sleep(ctx, delay) {
+				break
+			}
+			delay = min(delay*2, p.cfg.RetryMax)
+			continue
+		}
+		delay = p.cfg.RetryMin
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := p.finish(ctx, msgs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish processes a batch with a context that outlives ctx by the shutdown
+// timeout, so a batch in hand is completed on shutdown.
+func (p *Pipeline) finish(ctx context.Context, msgs []Message) error {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(p.cfg.ShutdownTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-bctx.Done():
+		}
+	})
+	defer stop()
+	if err := p.ProcessBatch(bctx, msgs); err != nil {
+		return fmt.Errorf("batch of %d messages not finished before the shutdown timeout; it is not committed and will be redelivered: %w", len(msgs), err)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// retry runs fn until it succeeds or ctx is done, backing off and marking
+// the pipeline not ready meanwhile.
+func (p *Pipeline) retry(ctx context.Context, stage string, fn func() error) error {
+	delay := p.cfg.RetryMin
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		p.obs.Fault(stage)
+		p.obs.Ready(false)
+		p.log.Warn(stage+" failed; retrying", zap.Error(err), zap.Duration("backoff", delay))
+		if !sleep(ctx, delay) {
+			return fmt.Errorf("%s: %w", stage, err)
+		}
+		delay = min(delay*2, p.cfg.RetryMax)
+	}
+}
+
+// item is one message of a batch on its way through.
+type item struct {
+	msg    Message
+	claim  *claim.Claim
+	hash   string
+	fs     []rule.Finding
+	sub    *Submission // the decision, recorded or new
+	isNew  bool        // decided in this batch
+	skip   bool        // already published: no output
+	output *Output
+}
+
+// ProcessBatch decodes, screens, routes, records and publishes a batch, and
+// commits it. It returns an error only if ctx ends before the batch is
+// written and recorded; nothing is committed then.
+func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
+	start := p.cfg.Now()
+	sc := p.screener.Load()
+	items := make([]item, len(msgs))
+	var keys []string
+	seenKey := map[string]bool{}
+	for i, m := range msgs {
+		it := &items[i]
+		it.msg = m
+		c, fs, err := p.dec.Decode(m.Value, m.Time)
+		if err != nil {
+			var de *claim.DecodeError
+			reason, detail := claim.ReasonMalformed, err.Error()
+			if errors.As(err, &de) {
+				reason, detail = de.Reason, de.Detail
+			}
+			p.deadLetter(it, reason, detail)
+			continue
+		}
+		if p.cfg.Registry != nil {
+			if _, ok := p.cfg.Registry.Lookup(c.OriginatorID); !ok {
+				p.deadLetter(it, ReasonUnknownOriginator, "originator "+c.OriginatorID+" is not registered or not active")
+				continue
+			}
+		}
+		it.claim, it.hash = c, c.ContentHash()
+		it.fs = fs
+		if k := c.Key(); !seenKey[k] {
+			seenKey[k] = true
+			keys = append(keys, k)
+		}
+	}
+
+	var prior map[string][]Submission
+	if len(keys) > 0 {
+		if err := p.retry(ctx, "ledger", func() (err error) {
+			prior, err = p.ledger.Prior(ctx, keys)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+
+	if prior == nil {
+		prior = map[string][]Submission{}
+	}
+	now := p.cfg.Now()
+	var record []Submission
+	for i := range items {
+		it := &items[i]
+		if it.claim == nil {
+			continue
+		}
+		c := it.claim
+		k := c.Key()
+		var same *Submission
+		different := false
+		for j := range prior[k] {
+			s := &prior[k][j]
+			if s.Hash == it.hash {
+				same = s
+			} else {
+				different = true
+			}
+		}
+		if same != nil {
+			cp := *same
+			it.sub = &cp
+			it.skip = same.Published
+			same.Published = true // a later copy in this batch publishes nothing
+		} else {
+			d := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: different})
+			body, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("encode claim: %w", err)
+			}
+			s := Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
+				Claim: body, Decision: d, DecidedAt: now,
+				Source: Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset}}
+			it.sub, it.isNew = &s, true
+		}
+		topic, ok, err := p.routeTopic(ctx, c, it.sub.Decision.Outcome)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			p.deadLetter(it, ReasonNoticeTopicMissing, "notice topic "+topic+" does not exist; create it and replay this message")
+			it.claim, it.sub = nil, nil
+			continue
+		}
+		if it.isNew {
+			record = append(record, *it.sub)
+			// A later message of the batch with the same content gets this
+			// decision, and publishes nothing: this one does.
+			seen := *it.sub
+			seen.Published = true
+			prior[k] = append(prior[k], seen)
+			p.obs.Decided(it.sub.Decision.Outcome, &it.sub.Decision)
+		}
+		if it.skip {
+			continue
+		}
+		out, err := decisionOutput(topic, c, it.hash, it.sub.Decision, it.sub.DecidedAt)
+		if err != nil {
+			return fmt.Errorf("encode output: %w", err)
+		}
+		it.output = &out
+	}
+
+	if len(record) > 0 {
+		if err := p.retry(ctx, "ledger", func() error { return p.ledger.Record(ctx, record) }); err != nil {
+			return err
+		}
+	}
+
+	var outs []Output
+	var published []Submission
+	for i := range items {
+		it := &items[i]
+		if it.output == nil {
+			continue
+		}
+		outs = append(outs, *it.output)
+		if it.sub != nil {
+			published = append(published, *it.sub)
+		}
+	}
+	if err := p.write(ctx, outs); err != nil {
+		return err
+	}
+	if len(published) > 0 {
+		if err := p.retry(ctx, "ledger", func() error { return p.ledger.MarkPublished(ctx, published, p.cfg.Now()) }); err != nil {
+			return err
+		}
+	}
+	if err := p.src.Commit(ctx, msgs); err != nil {
+		// The batch is written and recorded: a redelivery is answered from
+		// the ledger. Log it and go on.
+		p.obs.Fault("commit")
+		p.log.Warn("commit failed; the batch may be redelivered and will be answered from the ledger", zap.Error(err), zap.Int("messages", len(msgs)))
+	}
+	p.obs.Ready(true)
+	p.obs.Batch(len(msgs), p.cfg.Now().Sub(start))
+	for i := range items {
+		it := &items[i]
+		if it.sub != nil {
+			p.log.Debug("claim", zap.String("claim_id", it.sub.ClaimID), zap.String("originator_id", it.sub.OriginatorID),
+				zap.String("outcome", string(it.sub.Decision.Outcome)), zap.Bool("redelivered", !it.isNew),
+				zap.Int("partition", it.msg.Partition), zap.Int64("offset", it.msg.Offset))
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) deadLetter(it *item, reason, detail string) {
+	out := deadLetter(p.cfg.Topics, it.msg, reason, detail)
+	it.output = &out
+	p.obs.DeadLettered(reason)
+	p.log.Info("dead-lettered", zap.String("reason", reason), zap.String("topic", it.msg.Topic),
+		zap.Int("partition", it.msg.Partition), zap.Int64("offset", it.msg.Offset))
+}
+
+// routeTopic returns the topic of a decision's output and, for a notice,
+// whether the topic exists.
+func (p *Pipeline) routeTopic(ctx context.Context, c *claim.Claim, o screening.Outcome) (string, bool, error) {
+	switch o {
+	case screening.Accepted:
+		return p.cfg.Topics.Review, true, nil
+	case screening.Held:
+		return p.cfg.Topics.Held, true, nil
+	}
+	topic := ""
+	if p.cfg.Registry != nil {
+		topic, _ = p.cfg.Registry.Lookup(c.OriginatorID)
+	}
+	if topic == "" {
+		topic = p.cfg.Topics.NoticeTopic(c.OriginatorID)
+	}
+	p.mu.Lock()
+	when, missing := p.missing[topic]
+	known := p.known[topic]
+	p.mu.Unlock()
+	if known {
+		return topic, true, nil
+	}
+	if missing && p.cfg.Now().Sub(when) < p.cfg.TopicRecheck {
+		return topic, false, nil
+	}
+	var exists map[string]bool
+	if err := p.retry(ctx, "metadata", func() (err error) {
+		exists, err = p.sink.Exists(ctx, []string{topic})
+		return err
+	}); err != nil {
+		return "", false, err
+	}
+	p.mu.Lock()
+	if exists[topic] {
+		delete(p.missing, topic)
+		p.known[topic] = true
+	} else {
+		p.missing[topic] = p.cfg.Now()
+	}
+	p.mu.Unlock()
+	return topic, exists[topic], nil
+}
+
+// write publishes outs, retrying the ones that failed.
+func (p *Pipeline) write(ctx context.Context, outs []Output) error {
+	pending := outs
+	return p.retry(ctx, "write", func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := p.sink.Write(ctx, pending)
+		if err == nil {
+			pending = nil
+			return nil
+		}
+		var we *WriteError
+		if errors.As(err, &we) {
+			next := make([]Output, 0, len(we.Failed))
+			for _, i := range we.Failed {
+				next = append(next, pending[i])
+			}
+			pending = next
+		}
+		return err
+	})
+}

@@ -1,0 +1,111 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/claimscreen/claimscreen/internal/screening"
+)
+
+// Header is a message header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Message is one input message.
+type Message struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	Headers   []Header
+	Time      time.Time
+}
+
+// Output is one message to publish. Topic is set by the router.
+type Output struct {
+	Topic   string
+	Key     []byte
+	Value   []byte
+	Headers []Header
+}
+
+// Source gives batches of input messages.
+//
+// Fetch blocks until at least one message is available (or ctx is done) and
+// then gathers up to max messages for at most wait. Commit marks msgs (and
+// everything before them in their partitions) done; it is called only after
+// every output of msgs was acknowledged and recorded. A Source is used by one
+// goroutine at a time.
+type Source interface {
+	Fetch(ctx context.Context, max int, wait time.Duration) ([]Message, error)
+	Commit(ctx context.Context, msgs []Message) error
+	Close() error
+}
+
+// Sink publishes outputs.
+//
+// Write returns nil only when every output has been acknowledged. On
+// failure it returns a *WriteError naming the outputs that were not written
+// (the others were); the caller retries those. Outputs to one topic and key
+// are written in the order given. Exists reports which topics exist. A Sink
+// is safe for concurrent use.
+type Sink interface {
+	Write(ctx context.Context, outs []Output) error
+	Exists(ctx context.Context, topics []string) (map[string]bool, error)
+	Close() error
+}
+
+// WriteError lists the outputs a Write did not publish.
+type WriteError struct {
+	Failed []int // indexes into the outputs given to Write
+	Err    error
+}
+
+func (e *WriteError) Error() string { return "write outputs: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// ErrTopicMissing is wrapped by sinks when a topic does not exist.
+var ErrTopicMissing = errors.New("topic does not exist")
+
+// Submission is one submission's ledger record: a claim as sent by one
+// originator, with one content, and its decision.
+type Submission struct {
+	OriginatorID string
+	ClaimID      string
+	Hash         string // SHA-256 of the normalised claim
+	Frequency    string
+	Claim        []byte // the normalised claim, JSON
+	Decision     screening.Decision
+	Source       Position
+	DecidedAt    time.Time
+	Published    bool
+	PublishedAt  time.Time
+}
+
+// Key is originator_id/claim_id.
+func (s *Submission) Key() string { return s.OriginatorID + "/" + s.ClaimID }
+
+// Position is where a message was read.
+type Position struct {
+	Topic     string
+	Partition int
+	Offset    int64
+}
+
+// Ledger remembers decisions.
+//
+// Prior returns every recorded submission for each key (originator_id/
+// claim_id) asked. Record stores submissions; recording a submission that is
+// already there (same originator, claim id and hash) keeps the first
+// record. MarkPublished records that their outputs were acknowledged. A
+// Ledger is safe for concurrent use; its methods return only when the data
+// is durable.
+type Ledger interface {
+	Prior(ctx context.Context, keys []string) (map[string][]Submission, error)
+	Record(ctx context.Context, subs []Submission) error
+	MarkPublished(ctx context.Context, subs []Submission, at time.Time) error
+}
