@@ -1,0 +1,407 @@
+// Package kafkaio adapts segmentio/kafka-go to the pipeline: a consumer
+// group Source (FetchMessage + CommitMessages, never ReadMessage), one Writer
+// Sink with a topic per message and RequiredAcks=RequireAll, and topic
+// administration through kafka.Client so protocol versions are negotiated.
+package kafkaio
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/scram"
+	"go.uber.org/zap"
+
+	"github.com/claimscreen/claimscreen/pipeline"
+)
+
+// Security is how to reach the brokers: TLS and SASL/SCRAM are configuration.
+type Security struct {
+	TLS           bool
+	TLSCAFile     string // PEM CA bundle; empty means the system roots
+	TLSCertFile   string // client certificate (mutual TLS), optional
+	TLSKeyFile    string
+	SASLMechanism string // "", "SCRAM-SHA-256" or "SCRAM-SHA-512"
+	SASLUser      string
+	SASLPassword  string
+}
+
+func (s Security) tlsConfig() (*tls.Config, error) {
+	if !s.TLS {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.TLSCAFile != "" {
+		pem, err := os.ReadFile(s.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("kafka TLS CA %s holds no PEM certificate", s.TLSCAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if s.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.TLSCertFile, s.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka TLS client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+func (s Security) mechanism() (sasl.Mechanism, error) {
+	var algo scram.Algorithm
+	switch strings.ToUpper(s.SASLMechanism) {
+	case "":
+		return nil, nil
+	case "SCRAM-SHA-256":
+		algo = scram.SHA256
+	case "SCRAM-SHA-512":
+		algo = scram.SHA512
+	default:
+		return nil, fmt.Errorf("kafka SASL mechanism %q: want SCRAM-SHA-256 or SCRAM-SHA-512", s.SASLMechanism)
+	}
+	return scram.Mechanism(algo, s.SASLUser, s.SASLPassword)
+}
+
+// Conn holds what every adapter shares: the brokers and how to reach them.
+type Conn struct {
+	Brokers   []string
+	dialer    *kafka.Dialer
+	transport *kafka.Transport
+	client    *kafka.Client
+}
+
+// NewConn checks the security settings and prepares clients.
+func NewConn(brokers []string, sec Security) (*Conn, error) {
+	if len(brokers) == 0 {
+		return nil, errors.New("no Kafka brokers given")
+	}
+	tlsCfg, err := sec.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	mech, err := sec.mechanism()
+	if err != nil {
+		return nil, err
+	}
+	d := &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsCfg, SASLMechanism: mech}
+	tr := &kafka.Transport{TLS: tlsCfg, SASL: mech, DialTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		Dial: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
+	c := &Conn{Brokers: brokers, dialer: d, transport: tr}
+	c.client = &kafka.Client{Addr: kafka.TCP(brokers...), Transport: tr, Timeout: 15 * time.Second}
+	return c, nil
+}
+
+// Ping asks the brokers for metadata: it fails fast on a wrong address,
+// certificate or password.
+func (c *Conn) Ping(ctx context.Context) error {
+	_, err := c.client.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return fmt.Errorf("kafka brokers %s: %w", strings.Join(c.Brokers, ","), err)
+	}
+	return nil
+}
+
+// Exists reports which topics exist.
+func (c *Conn) Exists(ctx context.Context, topics []string) (map[string]bool, error) {
+	res, err := c.client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return nil, fmt.Errorf("kafka metadata: %w", err)
+	}
+	out := make(map[string]bool, len(topics))
+	for _, t := range topics {
+		out[t] = false
+	}
+	for _, t := range res.Topics {
+		if t.Error == nil {
+			out[t.Name] = true
+		} else if !errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
+			return nil, fmt.Errorf("kafka metadata for %s: %w", t.Name, t.Error)
+		}
+	}
+	return out, nil
+}
+
+// CreateTopics creates topics that do not exist yet; existing ones are left
+// alone. It returns the names it created.
+func (c *Conn) CreateTopics(ctx context.Context, topics []string, partitions, replication int) ([]string, error) {
+	ex, err := c.Exists(ctx, topics)
+	if err != nil {
+		return nil, err
+	}
+	var req kafka.CreateTopicsRequest
+	for _, t := range topics {
+		if !ex[t] {
+			req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: replication})
+		}
+	}
+	if len(req.Topics) == 0 {
+		return nil, nil
+	}
+	res, err := c.client.CreateTopics(ctx, &req)
+	if err != nil {
+		return nil, fmt.Errorf("create topics: %w", err)
+	}
+	var created []string
+	var errs []error
+	for _, tc := range req.Topics {
+		if e := res.Errors[tc.Topic]; e != nil && !errors.Is(e, kafka.TopicAlreadyExists) {
+			errs = append(errs, fmt.Errorf("create topic %s: %w", tc.Topic, e))
+		} else if e == nil {
+			created = append(created, tc.Topic)
+		}
+	}
+	return created, errors.Join(errs...)
+}
+
+// SourceConfig configures a consumer group source.
+type SourceConfig struct {
+	Topic    string
+	GroupID  string
+	MaxBytes int // largest fetch, default 10 MiB
+	// SessionTimeout and RebalanceTimeout: kafka-go defaults when zero.
+	SessionTimeout   time.Duration
+	RebalanceTimeout time.Duration
+}
+
+// Source reads a topic in a consumer group.
+type Source struct {
+	r   *kafka.Reader
+	log *zap.Logger
+}
+
+// NewSource opens a consumer group reader. Offsets are committed only by
+// Commit (CommitInterval 0: synchronous commits).
+func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 10 << 20
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	rc := kafka.ReaderConfig{
+		Brokers:          c.Brokers,
+		GroupID:          cfg.GroupID,
+		Topic:            cfg.Topic,
+		Dialer:           c.dialer,
+		MinBytes:         1,
+		MaxBytes:         cfg.MaxBytes,
+		MaxWait:          100 * time.Millisecond,
+		StartOffset:      kafka.FirstOffset,
+		CommitInterval:   0,
+		ReadBackoffMin:   50 * time.Millisecond,
+		ReadBackoffMax:   time.Second,
+		SessionTimeout:   cfg.SessionTimeout,
+		RebalanceTimeout: cfg.RebalanceTimeout,
+		ErrorLogger:      kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka reader", zap.String("detail", fmt.Sprintf(msg, args...))) }),
+	}
+	return &Source{r: kafka.NewReader(rc), log: log}
+}
+
+// Fetch implements pipeline.Source: it blocks for the first message, then
+// gathers up to max messages for at most wait.
+func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipeline.Message, error) {
+	m, err := s.r.FetchMessage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []pipeline.Message{fromKafka(m)}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for len(out) < max {
+		m, err := s.r.FetchMessage(wctx)
+		if err != nil {
+			break // the wait is over, or shutdown: hand over what we have
+		}
+		out = append(out, fromKafka(m))
+	}
+	return out, nil
+}
+
+func fromKafka(m kafka.Message) pipeline.Message {
+	h := make([]pipeline.Header, len(m.Headers))
+	for i, x := range m.Headers {
+		h[i] = pipeline.Header{Key: x.Key, Value: x.Value}
+	}
+	return pipeline.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: h, Time: m.Time}
+}
+
+// Commit implements pipeline.Source.
+func (s *Source) Commit(ctx context.Context, msgs []pipeline.Message) error {
+	// CommitMessages commits the highest offset per partition.
+	km := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		km[i] = kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+	}
+	return s.r.CommitMessages(ctx, km...)
+}
+
+// Lag is the consumer lag kafka-go last saw.
+func (s *Source) Lag() int64 { return s.r.Stats().Lag }
+
+// Close implements pipeline.Source.
+func (s *Source) Close() error { return s.r.Close() }
+
+// SinkConfig configures the writer.
+type SinkConfig struct {
+	BatchTimeout time.Duration // default 5ms (kafka-go's 1s default would add a second to every batch)
+	BatchSize    int           // default 1000
+}
+
+// Sink writes outputs with one Writer; each message names its topic.
+type Sink struct {
+	conn  *Conn
+	w     *kafka.Writer
+	known sync.Map // topics seen to exist
+}
+
+// NewSink returns a sink that waits for every in-sync replica's ack.
+func (c *Conn) NewSink(cfg SinkConfig) *Sink {
+	if cfg.BatchTimeout <= 0 {
+		cfg.BatchTimeout = 5 * time.Millisecond
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(c.Brokers...),
+		Balancer:               &kafka.Hash{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchTimeout:           cfg.BatchTimeout,
+		BatchSize:              cfg.BatchSize,
+		BatchBytes:             16 << 20,
+		MaxAttempts:            3,
+		WriteBackoffMin:        50 * time.Millisecond,
+		WriteBackoffMax:        500 * time.Millisecond,
+		AllowAutoTopicCreation: false,
+		Transport:              c.transport,
+	}
+	return &Sink{conn: c, w: w}
+}
+
+// Write implements pipeline.Sink. Outputs to a topic that does not exist
+// fail with pipeline.ErrTopicMissing without holding up the others.
+func (s *Sink) Write(ctx context.Context, outs []pipeline.Output) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	missing, err := s.missingTopics(ctx, outs)
+	if err != nil {
+		return &pipeline.WriteError{Failed: allIndexes(len(outs)), Err: err}
+	}
+	var failed []int
+	var first error
+	idx := make([]int, 0, len(outs))
+	msgs := make([]kafka.Message, 0, len(outs))
+	for i, o := range outs {
+		if missing[o.Topic] {
+			failed = append(failed, i)
+			if first == nil {
+				first = fmt.Errorf("%w: %s", pipeline.ErrTopicMissing, o.Topic)
+			}
+			continue
+		}
+		h := make([]kafka.Header, len(o.Headers))
+		for j, x := range o.Headers {
+			h[j] = kafka.Header{Key: x.Key, Value: x.Value}
+		}
+		idx = append(idx, i)
+		msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: o.Key, Value: o.Value, Headers: h})
+	}
+	if len(msgs) > 0 {
+		err := s.w.WriteMessages(ctx, msgs...)
+		var we kafka.WriteErrors
+		switch {
+		case err == nil:
+		case errors.As(err, &we):
+			for i, e := range we {
+				if e != nil {
+					failed = append(failed, idx[i])
+					if first == nil {
+						first = classify(e)
+					}
+				}
+			}
+		default:
+			failed = append(failed, idx...)
+			if first == nil {
+				first = classify(err)
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	sort.Ints(failed)
+	return &pipeline.WriteError{Failed: failed, Err: first}
+}
+
+func allIndexes(n int) []int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
+// missingTopics asks the brokers about topics not yet seen to exist.
+func (s *Sink) missingTopics(ctx context.Context, outs []pipeline.Output) (map[string]bool, error) {
+	var ask []string
+	seen := map[string]bool{}
+	for _, o := range outs {
+		if _, ok := s.known.Load(o.Topic); !ok && !seen[o.Topic] {
+			seen[o.Topic] = true
+			ask = append(ask, o.Topic)
+		}
+	}
+	if len(ask) == 0 {
+		return nil, nil
+	}
+	ex, err := s.conn.Exists(ctx, ask)
+	if err != nil {
+		return nil, err
+	}
+	missing := map[string]bool{}
+	for _, t := range ask {
+		if ex[t] {
+			s.known.Store(t, true)
+		} else {
+			missing[t] = true
+		}
+	}
+	return missing, nil
+}
+
+func classify(err error) error {
+	if errors.Is(err, kafka.UnknownTopicOrPartition) {
+		return fmt.Errorf("%w: %w", pipeline.ErrTopicMissing, err)
+	}
+	return err
+}
+
+// Exists implements pipeline.Sink.
+func (s *Sink) Exists(ctx context.Context, topics []string) (map[string]bool, error) {
+	return s.conn.Exists(ctx, topics)
+}
+
+// Close flushes and closes the writer.
+func (s *Sink) Close() error { return s.w.Close() }
+
+var (
+	_ pipeline.Source = (*Source)(nil)
+	_ pipeline.Sink   = (*Sink)(nil)
+)

@@ -1,0 +1,102 @@
+package kafkaio
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/claimscreen/claimscreen/internal/testenv"
+	"github.com/claimscreen/claimscreen/pipeline"
+	"github.com/claimscreen/claimscreen/pipeline/pipelinetest"
+)
+
+func conn(t *testing.T) *Conn {
+	t.Helper()
+	c, err := NewConn(testenv.KafkaBrokers(t), Security{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()) }
+
+// ReadTopic reads the first n messages of every partition of topic, from the
+// beginning, without a consumer group.
+func ReadTopic(t *testing.T, c *Conn, topic string, n int) []pipeline.Output {
+	t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: topic, Dialer: c.dialer, GroupID: uniq("reader"), StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []pipeline.Output
+	for len(out) < n {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("read %s: got %d of %d: %v", topic, len(out), n, err)
+		}
+		h := make([]pipeline.Header, len(m.Headers))
+		for i, x := range m.Headers {
+			h[i] = pipeline.Header{Key: x.Key, Value: x.Value}
+		}
+		out = append(out, pipeline.Output{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: h})
+	}
+	return out
+}
+
+func TestConformance(t *testing.T) {
+	c := conn(t)
+	ctx := context.Background()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, b, in := uniq("t-a"), uniq("t-b"), uniq("t-in")
+	created, err := c.CreateTopics(ctx, []string{a, b, in}, 3, 1)
+	if err != nil || len(created) != 3 {
+		t.Fatalf("created %v: %v", created, err)
+	}
+	if again, err := c.CreateTopics(ctx, []string{a}, 3, 1); err != nil || len(again) != 0 {
+		t.Fatalf("creating an existing topic: %v %v", again, err)
+	}
+	sink := c.NewSink(SinkConfig{})
+	defer sink.Close()
+	t.Run("sink", func(t *testing.T) {
+		pipelinetest.TestSink(t, pipelinetest.SinkEnv{Sink: sink, Topics: [2]string{a, b}, Missing: uniq("missing"),
+			Read: func(t *testing.T, topic string, n int) []pipeline.Output { return ReadTopic(t, c, topic, n) }})
+	})
+	group := uniq("g")
+	t.Run("source", func(t *testing.T) {
+		pipelinetest.TestSource(t, pipelinetest.SourceEnv{
+			Open: func(t *testing.T) pipeline.Source {
+				return c.NewSource(SourceConfig{Topic: in, GroupID: group}, nil)
+			},
+			Produce: func(t *testing.T, values ...string) {
+				var outs []pipeline.Output
+				for i, v := range values {
+					outs = append(outs, pipeline.Output{Topic: in, Key: []byte(fmt.Sprint(i)), Value: []byte(v)})
+				}
+				if err := sink.Write(context.Background(), outs); err != nil {
+					t.Fatal(err)
+				}
+			},
+		})
+	})
+}
+
+func TestBadSecurityFailsFast(t *testing.T) {
+	if _, err := NewConn([]string{"127.0.0.1:1"}, Security{SASLMechanism: "PLAIN"}); err == nil {
+		t.Error("an unsupported SASL mechanism was accepted")
+	}
+	if _, err := NewConn([]string{"127.0.0.1:1"}, Security{TLS: true, TLSCAFile: "/nonexistent"}); err == nil {
+		t.Error("a missing CA file was accepted")
+	}
+	c, _ := NewConn([]string{"127.0.0.1:1"}, Security{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx); err == nil {
+		t.Error("ping of a closed port succeeded")
+	}
+}
