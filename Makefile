@@ -12,10 +12,11 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/claimscreen
 
-# The demo: the real screening code on the bundled sample code sets, chart
-# and claims.
+# The demo: the real service code on an in-process Kafka-protocol broker,
+# with the in-memory ledger and the bundled sample code sets, chart and
+# claims. Nothing to install.
 demo: build
-	./$(BIN) screen --codesets internal/samples/codesets --crosswalk crosswalks/sample-2025-10.csv internal/samples/claims.ndjson
+	./$(BIN) demo
 
 # Everything CI runs: lint, every test, and each fuzz target briefly.
 test: lint unit fuzz

@@ -27,6 +27,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"screen", "screen claim.v1 NDJSON from files or standard input, one decision per line", runScreen},
+		{"serve", "run the screening service: Kafka consumer group, review/notice/held/dead-letter topics", runServe},
+		{"demo", "run the service on an embedded broker with sample data and show what comes out", runDemo},
+		{"topics", "create the service's topics: topics create [--originators A,B] [--partitions N]", runTopics},
 		{"codesets", "inspect code-set files: codesets list DIR|FILE...", runCodesets},
 		{"version", "print the version", func(ctx context.Context, args []string, s stdio) error {
 			fmt.Fprintln(s.out, "claimscreen", version)

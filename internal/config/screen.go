@@ -20,6 +20,8 @@ type File struct {
 	Rules map[string]string `json:"rules,omitempty"`
 	// Limits bound decoding.
 	Limits Limits `json:"limits,omitzero"`
+	// Service holds serve settings by flag name (see Settings).
+	Service map[string]string `json:"service,omitempty"`
 }
 
 // Limits of the claim decoder; zero means the default.

@@ -405,3 +405,21 @@ var (
 	_ pipeline.Source = (*Source)(nil)
 	_ pipeline.Sink   = (*Sink)(nil)
 )
+
+// Drain reads topic from the beginning, in a consumer group of its own,
+// until it has at least n messages or ctx is done; it returns what it read.
+// It is for tools and tests (the demo, end-to-end checks), not the service.
+func (c *Conn) Drain(ctx context.Context, topic string, n int) ([]pipeline.Message, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: topic, Dialer: c.dialer,
+		GroupID: fmt.Sprintf("claimscreen-drain-%d", time.Now().UnixNano()), StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	var out []pipeline.Message
+	for len(out) < n {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, fromKafka(m))
+	}
+	return out, nil
+}
