@@ -18,11 +18,17 @@ build:
 demo: build
 	./$(BIN) demo
 
-# Everything CI runs: lint, every test, and each fuzz target briefly.
+# Everything CI runs: lint, every test (on real Kafka and PostgreSQL), and
+# each fuzz target briefly. KAFKA_BROKERS and DATABASE_URL win; else, where
+# a Docker engine answers, the tests start testcontainers; else
+# deploy/local/up installs and starts both on 127.0.0.1.
 test: lint unit fuzz
 
 unit:
-	$(GO) test -count=1 ./...
+	@if [ -z "$$KAFKA_BROKERS$$DATABASE_URL" ] && ! docker info >/dev/null 2>&1; then \
+		echo "make test: starting local Kafka and PostgreSQL (deploy/local/up)"; \
+		eval "$$(deploy/local/up)" || exit 1; fi; \
+	$(GO) test -count=1 -timeout 15m ./...
 
 # Each fuzz target for $(FUZZTIME) (make fuzz FUZZTIME=10m for a long run).
 fuzz:

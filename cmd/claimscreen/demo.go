@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/claimscreen/claimscreen/internal/samples"
 	"github.com/claimscreen/claimscreen/pipeline"
 )
@@ -174,4 +173,3 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 	fmt.Fprintln(w, "demo done: every sample claim reached its topic.")
 	return nil
 }
-

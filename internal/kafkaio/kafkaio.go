@@ -207,7 +207,9 @@ func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 		ReadBackoffMax:   time.Second,
 		SessionTimeout:   cfg.SessionTimeout,
 		RebalanceTimeout: cfg.RebalanceTimeout,
-		ErrorLogger:      kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka reader", zap.String("detail", fmt.Sprintf(msg, args...))) }),
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Warn("kafka reader", zap.String("detail", fmt.Sprintf(msg, args...)))
+		}),
 	}
 	return &Source{r: kafka.NewReader(rc), log: log}
 }

@@ -102,4 +102,3 @@ func DatabaseURL(t testing.TB) string {
 	}
 	return pgURL
 }
-
