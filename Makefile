@@ -49,6 +49,8 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/screening
+	@if [ -n "$$KAFKA_BROKERS" ]; then $(GO) test -run '^$$' -bench EndToEndKafka -benchtime 1x -count 3 ./cmd/claimscreen; \
+		else echo "bench: set KAFKA_BROKERS (eval \"\$$(deploy/local/up)\") for the end-to-end benchmark"; fi
 
 clean:
 	rm -rf bin

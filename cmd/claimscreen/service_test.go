@@ -27,14 +27,14 @@ import (
 
 // e2e is one end-to-end setup on real Kafka with topics of its own.
 type e2e struct {
-	t      *testing.T
+	t      testing.TB
 	prefix string
 	cfg    *config.Service
 	conn   *kafkaio.Conn
 	orgs   []string
 }
 
-func newE2E(t *testing.T, orgs []string, extra ...string) *e2e {
+func newE2E(t testing.TB, orgs []string, extra ...string) *e2e {
 	t.Helper()
 	brokers := testenv.KafkaBrokers(t)
 	p := fmt.Sprintf("e2e%d", time.Now().UnixNano())
@@ -111,7 +111,7 @@ func hdr(m pipeline.Message, k string) string {
 
 // claims makes n distinct generated claims for the sample originators, plus
 // poison messages.
-func genClaims(t *testing.T, n int, orgs []string) [][]byte {
+func genClaims(t testing.TB, n int, orgs []string) [][]byte {
 	snap, err := samples.Snapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -362,4 +362,69 @@ func TestTwoInstancesOneStopped(t *testing.T) {
 	if err := stopB(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkEndToEndKafka produces b.N generated claims (at least 20,000)
+// to real Kafka and times one pipeline (in-memory ledger) from the first
+// fetch to the last commit: claims/s through decode, screen, route, write
+// (RequireAll) and commit.
+func BenchmarkEndToEndKafka(b *testing.B) {
+	n := max(b.N, 20000)
+	orgs := []string{"ORG-A", "ORG-B", "ORG-C", "ORG-D", "ORG-E"}
+	e := newE2E(b, orgs)
+	snap, _ := samples.Snapshot()
+	g, _ := gen.New(snap, gen.Options{Seed: 3, Originators: len(orgs)})
+	sink := e.conn.NewSink(kafkaio.SinkConfig{})
+	defer sink.Close()
+	var outs []pipeline.Output
+	for i := 0; i < n; i++ {
+		v, _ := g.Next()
+		for j, o := range orgs {
+			v = []byte(strings.Replace(string(v), gen.Originator(j), o, 1))
+		}
+		outs = append(outs, pipeline.Output{Topic: e.cfg.InputTopic, Key: []byte(fmt.Sprint(i)), Value: v})
+		if len(outs) == 5000 || i == n-1 {
+			if err := sink.Write(context.Background(), outs); err != nil {
+				b.Fatal(err)
+			}
+			outs = outs[:0]
+		}
+	}
+	sc, _ := samples.Screener(nil)
+	var ptr atomic.Pointer[screening.Screener]
+	ptr.Store(sc)
+	src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.InputTopic, GroupID: e.cfg.GroupID}, nil)
+	defer src.Close()
+	counting := &countingSource{Source: src}
+	p := pipeline.New(pipeline.Config{BatchSize: 2000, BatchWait: 20 * time.Millisecond,
+		Topics: pipeline.Topics{Review: e.cfg.ReviewTopic, Held: e.cfg.HeldTopic, DeadLetter: e.cfg.DeadLetterTopic, NoticeTemplate: e.cfg.NoticeTemplate}},
+		counting, sink, mem.NewLedger(), &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ResetTimer()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	for counting.committed.Load() < int64(n) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	cancel()
+	<-done
+	b.ReportMetric(float64(n)/el.Seconds(), "claims/s")
+	b.ReportMetric(float64(n), "claims")
+}
+
+type countingSource struct {
+	pipeline.Source
+	committed atomic.Int64
+}
+
+func (c *countingSource) Commit(ctx context.Context, msgs []pipeline.Message) error {
+	err := c.Source.Commit(ctx, msgs)
+	if err == nil {
+		c.committed.Add(int64(len(msgs)))
+	}
+	return err
 }

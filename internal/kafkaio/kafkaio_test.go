@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/claimscreen/claimscreen/internal/testenv"
 	"github.com/claimscreen/claimscreen/pipeline"
@@ -47,8 +48,24 @@ func ReadTopic(t *testing.T, c *Conn, topic string, n int) []pipeline.Output {
 	return out
 }
 
-func TestConformance(t *testing.T) {
-	c := conn(t)
+func TestConformance(t *testing.T) { conformance(t, conn(t)) }
+
+// TestConformanceEmbedded runs the same suite on the in-process broker that
+// the demo and `serve --embedded` use.
+func TestConformanceEmbedded(t *testing.T) {
+	cl, err := kfake.NewCluster(kfake.Ports(0), kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	c, err := NewConn(cl.ListenAddrs(), Security{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance(t, c)
+}
+
+func conformance(t *testing.T, c *Conn) {
 	ctx := context.Background()
 	if err := c.Ping(ctx); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,53 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestPrecedenceAndDefaults(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "c.json")
+	os.WriteFile(f, []byte(`{"rules":{"NCCI_PTP":"off"},"service":{"group":"from-file","batch-size":"7","input-topic":"file.in"}}`), 0o644)
+	s, err := LoadService(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--config", f, "--batch-size", "9", "--codesets", "x"},
+		env(map[string]string{"KAFKA_BROKERS": "a:1, b:2", "CLAIMSCREEN_GROUP": "from-env"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.GroupID != "from-env" || s.BatchSize != 9 || s.InputTopic != "file.in" || strings.Join(s.Brokers, ",") != "a:1,b:2" ||
+		s.BatchWait != 50*time.Millisecond || s.ReviewTopic != "claims.review" || s.File.Rules["NCCI_PTP"] != "off" {
+		t.Errorf("%+v", s)
+	}
+}
+
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := LoadService(flag.NewFlagSet("t", flag.ContinueOnError),
+		[]string{"--batch-size", "0", "--review-topic", "bad topic", "--notice-topic-template", "x", "--log-level", "loud", "--kafka-sasl-mechanism", "SCRAM-SHA-256"},
+		env(nil))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"batch-size", "review-topic", "notice-topic-template", "log-level", "no Kafka brokers", "--codesets", "kafka-sasl-user"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
+
+func TestDocsTableIsCurrent(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), MarkdownTable()) {
+		t.Error("docs/configuration.md's table differs from internal/config.Settings; regenerate it")
+	}
+}
