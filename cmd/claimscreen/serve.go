@@ -134,6 +134,25 @@ func reference(cfg *config.Service, log *zap.Logger) (*screening.Screener, []*co
 	return screening.New(snap, chart, policy), snap.Releases(), nil
 }
 
+// security is the Kafka security of a configuration.
+func security(cfg *config.Service) kafkaio.Security {
+	return kafkaio.Security{TLS: cfg.KafkaTLS, TLSCAFile: cfg.KafkaTLSCA, TLSCertFile: cfg.KafkaTLSCert,
+		TLSKeyFile: cfg.KafkaTLSKey, SASLMechanism: cfg.SASLMechanism, SASLUser: cfg.SASLUser, SASLPassword: cfg.SASLPassword}
+}
+
+// registryTopics are the notice topics of a registry's active originators.
+func registryTopics(cfg *config.Service, reg pipeline.Registry) []string {
+	var out []string
+	for id, t := range reg.Originators() {
+		if t == "" {
+			t = strings.ReplaceAll(cfg.NoticeTemplate, "{originator}", id)
+		}
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // baseTopics are the topics serve reads and writes, besides notices.
 func baseTopics(cfg *config.Service) []string {
 	return []string{cfg.InputTopic, cfg.ReviewTopic, cfg.HeldTopic, cfg.DeadLetterTopic}
@@ -153,22 +172,15 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 	}
 	svc.topics = baseTopics(cfg)
 	if reg != nil {
-		for id, t := range reg.Originators() {
-			if t == "" {
-				t = strings.ReplaceAll(cfg.NoticeTemplate, "{originator}", id)
-			}
-			svc.topics = append(svc.topics, t)
-		}
+		svc.topics = append(svc.topics, registryTopics(cfg, reg)...)
 	}
-	sort.Strings(svc.topics[4:])
 	svc.brokers = cfg.Brokers
 	if cfg.Embedded {
 		if err := svc.startEmbedded(ctx); err != nil {
 			return nil, err
 		}
 	}
-	svc.conn, err = kafkaio.NewConn(svc.brokers, kafkaio.Security{TLS: cfg.KafkaTLS, TLSCAFile: cfg.KafkaTLSCA, TLSCertFile: cfg.KafkaTLSCert,
-		TLSKeyFile: cfg.KafkaTLSKey, SASLMechanism: cfg.SASLMechanism, SASLUser: cfg.SASLUser, SASLPassword: cfg.SASLPassword})
+	svc.conn, err = kafkaio.NewConn(svc.brokers, security(cfg))
 	if err != nil {
 		svc.close()
 		return nil, err

@@ -50,15 +50,9 @@ func runTopics(ctx context.Context, args []string, s stdio) error {
 		if err != nil {
 			return err
 		}
-		for id, t := range reg.Originators() {
-			if t == "" {
-				t = strings.ReplaceAll(cfg.NoticeTemplate, "{originator}", id)
-			}
-			topics = append(topics, t)
-		}
+		topics = append(topics, registryTopics(cfg, reg)...)
 	}
-	conn, err := kafkaio.NewConn(cfg.Brokers, kafkaio.Security{TLS: cfg.KafkaTLS, TLSCAFile: cfg.KafkaTLSCA, TLSCertFile: cfg.KafkaTLSCert,
-		TLSKeyFile: cfg.KafkaTLSKey, SASLMechanism: cfg.SASLMechanism, SASLUser: cfg.SASLUser, SASLPassword: cfg.SASLPassword})
+	conn, err := kafkaio.NewConn(cfg.Brokers, security(cfg))
 	if err != nil {
 		return err
 	}

@@ -325,6 +325,10 @@ func field(s string, from, to int) string {
 	return strings.TrimSpace(s[from-1 : to])
 }
 
+// ValidCode reports whether s is a non-empty run of upper-case letters and
+// digits, the alphabet of every code system here.
+func ValidCode(s string) bool { return validCodeChars(s) }
+
 func validCodeChars(s string) bool {
 	if s == "" {
 		return false

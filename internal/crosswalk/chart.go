@@ -186,18 +186,7 @@ func normalize(s string) string {
 	return strings.ToUpper(strings.NewReplacer(".", "", " ", "").Replace(s))
 }
 
-func alnum(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
+func alnum(s string) bool { return codeset.ValidCode(s) }
 
 func parseRow(rec []string) (Row, error) {
 	if len(rec) < 5 || len(rec) > 6 {
