@@ -251,6 +251,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 	}
 	now := p.cfg.Now()
 	var record []Submission
+	var recordItem []int // the item of each record
 	for i := range items {
 		it := &items[i]
 		if it.claim == nil {
@@ -271,7 +272,9 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 		if same != nil {
 			cp := *same
 			it.sub = &cp
-			it.skip = same.Published
+			// Publish a recorded decision only for its own message
+			// redelivered; any other copy's outputs come from that one.
+			it.skip = same.Published || same.Source != (Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset})
 			same.Published = true // a later copy in this batch publishes nothing
 		} else {
 			d := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: different})
@@ -280,7 +283,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 				return fmt.Errorf("encode claim: %w", err)
 			}
 			s := Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
-				Claim: body, Decision: d, DecidedAt: now,
+				Claim: body, Decision: d, DecidedAt: now, Replaces: replaces(c.Frequency, prior[k]),
 				Source: Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset}}
 			it.sub, it.isNew = &s, true
 		}
@@ -295,6 +298,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 		}
 		if it.isNew {
 			record = append(record, *it.sub)
+			recordItem = append(recordItem, i)
 			// A later message of the batch with the same content gets this
 			// decision, and publishes nothing: this one does.
 			seen := *it.sub
@@ -313,8 +317,20 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 	}
 
 	if len(record) > 0 {
-		if err := p.retry(ctx, "ledger", func() error { return p.ledger.Record(ctx, record) }); err != nil {
+		var inserted []bool
+		if err := p.retry(ctx, "ledger", func() (err error) {
+			inserted, err = p.ledger.Record(ctx, record)
 			return err
+		}); err != nil {
+			return err
+		}
+		for j, ok := range inserted {
+			if !ok {
+				// Another instance recorded this submission meanwhile: its
+				// message publishes the outputs.
+				items[recordItem[j]].output = nil
+				items[recordItem[j]].sub = nil
+			}
 		}
 	}
 
@@ -431,4 +447,22 @@ func (p *Pipeline) write(ctx context.Context, outs []Output) error {
 		}
 		return err
 	})
+}
+
+// replaces finds the submission a replacement or void applies to: the
+// latest recorded one of the same claim.
+func replaces(frequency string, prior []Submission) string {
+	if frequency != claim.FrequencyReplacement && frequency != claim.FrequencyVoid {
+		return ""
+	}
+	var latest *Submission
+	for i := range prior {
+		if latest == nil || prior[i].DecidedAt.After(latest.DecidedAt) {
+			latest = &prior[i]
+		}
+	}
+	if latest == nil {
+		return ""
+	}
+	return latest.Hash
 }

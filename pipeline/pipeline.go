@@ -80,10 +80,13 @@ type Submission struct {
 	Frequency    string
 	Claim        []byte // the normalised claim, JSON
 	Decision     screening.Decision
-	Source       Position
-	DecidedAt    time.Time
-	Published    bool
-	PublishedAt  time.Time
+	// Replaces is the hash of the earlier submission a replacement (7) or
+	// void (8) applies to, when there is one.
+	Replaces    string
+	Source      Position
+	DecidedAt   time.Time
+	Published   bool
+	PublishedAt time.Time
 }
 
 // Key is originator_id/claim_id.
@@ -99,13 +102,14 @@ type Position struct {
 // Ledger remembers decisions.
 //
 // Prior returns every recorded submission for each key (originator_id/
-// claim_id) asked. Record stores submissions; recording a submission that is
-// already there (same originator, claim id and hash) keeps the first
-// record. MarkPublished records that their outputs were acknowledged. A
-// Ledger is safe for concurrent use; its methods return only when the data
-// is durable.
+// claim_id) asked. Record stores submissions and reports, for each, whether
+// this call inserted it: a submission already there (same originator, claim
+// id and hash, recorded by another instance meanwhile) keeps its first
+// record and reports false. MarkPublished records that their outputs were
+// acknowledged. A Ledger is safe for concurrent use and for several
+// instances at once; its methods return only when the data is durable.
 type Ledger interface {
 	Prior(ctx context.Context, keys []string) (map[string][]Submission, error)
-	Record(ctx context.Context, subs []Submission) error
+	Record(ctx context.Context, subs []Submission) (inserted []bool, err error)
 	MarkPublished(ctx context.Context, subs []Submission, at time.Time) error
 }

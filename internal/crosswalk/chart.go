@@ -332,3 +332,13 @@ func inForce(rs []*Row, d civil.Date) *Row {
 
 // Len returns the number of rows.
 func (c *Chart) Len() int { return len(c.Rows) }
+
+// ParseRow reads one row's fields: system, code, internal_code,
+// effective_from, effective_to[, note].
+func ParseRow(rec []string) (Row, error) { return parseRow(rec) }
+
+// Build makes a chart of rows read elsewhere (a database), with the same
+// checks as Load.
+func Build(version string, sources []string, sha256 string, rows []Row) (*Chart, error) {
+	return build(version, sources, sha256, rows)
+}

@@ -204,14 +204,15 @@ func (l *Ledger) Prior(ctx context.Context, keys []string) (map[string][]pipelin
 }
 
 // Record implements pipeline.Ledger.
-func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) error {
+func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fail != nil {
-		return l.fail
+		return nil, l.fail
 	}
+	inserted := make([]bool, len(subs))
 next:
-	for _, s := range subs {
+	for i, s := range subs {
 		k := s.Key()
 		for _, have := range l.subs[k] {
 			if have.Hash == s.Hash {
@@ -219,8 +220,20 @@ next:
 			}
 		}
 		l.subs[k] = append(l.subs[k], s)
+		inserted[i] = true
 	}
-	return nil
+	return inserted, nil
+}
+
+// All returns every submission recorded.
+func (l *Ledger) All() []pipeline.Submission {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []pipeline.Submission
+	for _, s := range l.subs {
+		out = append(out, s...)
+	}
+	return out
 }
 
 // MarkPublished implements pipeline.Ledger.

@@ -5,8 +5,10 @@ package pipelinetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -138,27 +140,34 @@ func TestLedger(t *testing.T, l pipeline.Ledger) {
 			Source:   pipeline.Position{Topic: "claims.submitted", Partition: 1, Offset: 7}, DecidedAt: at}
 	}
 	a, b := sub("C-1", "h1", screening.Accepted), sub("C-1", "h2", screening.Rejected)
-	if err := l.Record(ctx, []pipeline.Submission{a, b, sub("C-2", "h1", screening.Held)}); err != nil {
-		t.Fatal(err)
+	b.Frequency, b.Replaces = "7", "h1"
+	ins, err := l.Record(ctx, []pipeline.Submission{a, b, sub("C-2", "h1", screening.Held)})
+	if err != nil || len(ins) != 3 || !ins[0] || !ins[1] || !ins[2] {
+		t.Fatalf("record: %v %v", ins, err)
 	}
 	changed := a
 	changed.Decision.Outcome = screening.Rejected
-	if err := l.Record(ctx, []pipeline.Submission{changed}); err != nil {
-		t.Fatalf("recording a submission again: %v", err)
+	ins, err = l.Record(ctx, []pipeline.Submission{changed, sub("C-3", "h3", screening.Accepted)})
+	if err != nil || len(ins) != 2 || ins[0] || !ins[1] {
+		t.Fatalf("recording a submission again: %v %v", ins, err)
 	}
-	got, err := l.Prior(ctx, []string{"ORG-1/C-1", "ORG-1/C-3"})
+	got, err := l.Prior(ctx, []string{"ORG-1/C-1", "ORG-1/C-9"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got["ORG-1/C-1"]) != 2 || len(got["ORG-1/C-3"]) != 0 {
+	if len(got["ORG-1/C-1"]) != 2 || len(got["ORG-1/C-9"]) != 0 {
 		t.Fatalf("prior: %+v", got)
 	}
 	for _, s := range got["ORG-1/C-1"] {
 		if s.Hash == "h1" && s.Decision.Outcome != screening.Accepted {
 			t.Errorf("a second record replaced the first: %+v", s.Decision)
 		}
-		if s.Published || !s.DecidedAt.Equal(at) || s.Source.Offset != 7 || s.Decision.Codesets.Get("ICD-10-CM") != "FY2026" {
+		if s.Published || !s.DecidedAt.Equal(at) || s.Source.Offset != 7 || s.Source.Topic != "claims.submitted" || s.Decision.Codesets.Get("ICD-10-CM") != "FY2026" ||
+			s.Decision.ClaimID != "C-1" || !sameJSON(s.Claim, `{"claim_id":"C-1"}`) {
 			t.Errorf("record not kept whole: %+v", s)
+		}
+		if s.Hash == "h2" && (s.Replaces != "h1" || s.Frequency != "7") {
+			t.Errorf("replacement not linked: %+v", s)
 		}
 	}
 	if err := l.MarkPublished(ctx, []pipeline.Submission{a}, at.Add(time.Second)); err != nil {
@@ -170,4 +179,12 @@ func TestLedger(t *testing.T, l pipeline.Ledger) {
 			t.Errorf("published flag: %s %v", s.Hash, s.Published)
 		}
 	}
+}
+
+func sameJSON(a []byte, b string) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }

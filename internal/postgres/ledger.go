@@ -1,0 +1,207 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/pipeline"
+)
+
+// Ledger is the decision ledger in PostgreSQL. Writes are one statement a
+// batch (arrays unnested), so a batch costs a round trip, not a row's.
+type Ledger struct{ pool *pgxpool.Pool }
+
+// NewLedger returns the ledger on pool.
+func NewLedger(pool *pgxpool.Pool) *Ledger { return &Ledger{pool: pool} }
+
+var _ pipeline.Ledger = (*Ledger)(nil)
+
+const ledgerCols = `originator_id, claim_id, content_hash, frequency, coalesce(replaces_hash, ''), claim, decision,
+	source_topic, source_partition, source_offset, decided_at, published_at`
+
+// Prior implements pipeline.Ledger.
+func (l *Ledger) Prior(ctx context.Context, keys []string) (map[string][]pipeline.Submission, error) {
+	orgs, ids := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		orgs[i], ids[i], _ = strings.Cut(k, "/")
+	}
+	rows, err := l.pool.Query(ctx, `SELECT `+ledgerCols+` FROM decision
+		WHERE (originator_id, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, orgs, ids)
+	if err != nil {
+		return nil, fmt.Errorf("ledger prior: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]pipeline.Submission{}
+	for rows.Next() {
+		s, err := scanSubmission(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out[s.Key()] = append(out[s.Key()], s)
+	}
+	return out, rows.Err()
+}
+
+func scanSubmission(scan func(...any) error) (pipeline.Submission, error) {
+	var s pipeline.Submission
+	var decision []byte
+	var published *time.Time
+	if err := scan(&s.OriginatorID, &s.ClaimID, &s.Hash, &s.Frequency, &s.Replaces, &s.Claim, &decision,
+		&s.Source.Topic, &s.Source.Partition, &s.Source.Offset, &s.DecidedAt, &published); err != nil {
+		return s, fmt.Errorf("ledger read: %w", err)
+	}
+	if err := json.Unmarshal(decision, &s.Decision); err != nil {
+		return s, fmt.Errorf("ledger read decision: %w", err)
+	}
+	if published != nil {
+		s.Published, s.PublishedAt = true, *published
+	}
+	return s, nil
+}
+
+// Record implements pipeline.Ledger: one INSERT … ON CONFLICT DO NOTHING for
+// the batch; the rows it returns are the ones it inserted.
+func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
+	n := len(subs)
+	orgs, ids, hashes, freqs, repl := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+	claims, decisions, outcomes, codesets := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	topics, parts, offsets, decided := make([]string, n), make([]int32, n), make([]int64, n), make([]time.Time, n)
+	for i, s := range subs {
+		d, err := json.Marshal(s.Decision)
+		if err != nil {
+			return nil, err
+		}
+		cs, _ := json.Marshal(s.Decision.Codesets)
+		orgs[i], ids[i], hashes[i], freqs[i] = s.OriginatorID, s.ClaimID, s.Hash, s.Frequency
+		if s.Replaces != "" {
+			r := s.Replaces
+			repl[i] = &r
+		}
+		claims[i], decisions[i], outcomes[i], codesets[i] = string(s.Claim), string(d), string(s.Decision.Outcome), string(cs)
+		topics[i], parts[i], offsets[i], decided[i] = s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt
+	}
+	rows, err := l.pool.Query(ctx, `INSERT INTO decision (originator_id, claim_id, content_hash, frequency, replaces_hash, claim, decision,
+			outcome, codesets, source_topic, source_partition, source_offset, decided_at)
+		SELECT o, c, h, f, r, cl::jsonb, d::jsonb, oc, cs::jsonb, t, p, off, da
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+			$10::text[], $11::int[], $12::bigint[], $13::timestamptz[]) AS x(o, c, h, f, r, cl, d, oc, cs, t, p, off, da)
+		ON CONFLICT DO NOTHING
+		RETURNING originator_id, claim_id, content_hash`,
+		orgs, ids, hashes, freqs, repl, claims, decisions, outcomes, codesets, topics, parts, offsets, decided)
+	if err != nil {
+		return nil, fmt.Errorf("ledger record: %w", err)
+	}
+	defer rows.Close()
+	got := map[[3]string]bool{}
+	for rows.Next() {
+		var k [3]string
+		if err := rows.Scan(&k[0], &k[1], &k[2]); err != nil {
+			return nil, err
+		}
+		got[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger record: %w", err)
+	}
+	inserted := make([]bool, n)
+	for i, s := range subs {
+		k := [3]string{s.OriginatorID, s.ClaimID, s.Hash}
+		inserted[i] = got[k]
+		delete(got, k) // a submission twice in one call is inserted once
+	}
+	return inserted, nil
+}
+
+// MarkPublished implements pipeline.Ledger.
+func (l *Ledger) MarkPublished(ctx context.Context, subs []pipeline.Submission, at time.Time) error {
+	n := len(subs)
+	orgs, ids, hashes := make([]string, n), make([]string, n), make([]string, n)
+	for i, s := range subs {
+		orgs[i], ids[i], hashes[i] = s.OriginatorID, s.ClaimID, s.Hash
+	}
+	_, err := l.pool.Exec(ctx, `UPDATE decision SET published_at = $4
+		WHERE published_at IS NULL AND (originator_id, claim_id, content_hash) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+		orgs, ids, hashes, at)
+	if err != nil {
+		return fmt.Errorf("ledger mark published: %w", err)
+	}
+	return nil
+}
+
+// Filter selects ledger rows for replay.
+type Filter struct {
+	Outcome    string     // "" for any
+	From, To   *time.Time // decided_at range, inclusive
+	Originator string
+}
+
+// Select returns the submissions matching f, oldest first.
+func (l *Ledger) Select(ctx context.Context, f Filter) ([]pipeline.Submission, error) {
+	q := `SELECT ` + ledgerCols + ` FROM decision WHERE true`
+	var args []any
+	if f.Outcome != "" {
+		args = append(args, f.Outcome)
+		q += fmt.Sprintf(" AND outcome = $%d", len(args))
+	}
+	if f.Originator != "" {
+		args = append(args, f.Originator)
+		q += fmt.Sprintf(" AND originator_id = $%d", len(args))
+	}
+	if f.From != nil {
+		args = append(args, *f.From)
+		q += fmt.Sprintf(" AND decided_at >= $%d", len(args))
+	}
+	if f.To != nil {
+		args = append(args, *f.To)
+		q += fmt.Sprintf(" AND decided_at <= $%d", len(args))
+	}
+	rows, err := l.pool.Query(ctx, q+" ORDER BY decided_at, originator_id, claim_id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger select: %w", err)
+	}
+	defer rows.Close()
+	var out []pipeline.Submission
+	for rows.Next() {
+		s, err := scanSubmission(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Redecide replaces a submission's decision and keeps the old one in the
+// history with the reason.
+func (l *Ledger) Redecide(ctx context.Context, s pipeline.Submission, d screening.Decision, at time.Time, reason string) error {
+	tx, err := l.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	old, _ := json.Marshal(s.Decision)
+	nd, _ := json.Marshal(d)
+	cs, _ := json.Marshal(d.Codesets)
+	if _, err := tx.Exec(ctx, `INSERT INTO decision_history (originator_id, claim_id, content_hash, old_decision, new_decision, reason)
+		VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6)`, s.OriginatorID, s.ClaimID, s.Hash, string(old), string(nd), reason); err != nil {
+		return fmt.Errorf("ledger history: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE decision SET decision = $4::jsonb, outcome = $5, codesets = $6::jsonb, decided_at = $7, published_at = NULL
+		WHERE originator_id = $1 AND claim_id = $2 AND content_hash = $3`, s.OriginatorID, s.ClaimID, s.Hash, string(nd), string(d.Outcome), string(cs), at); err != nil {
+		return fmt.Errorf("ledger redecide: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// History returns the number of history rows of a submission.
+func (l *Ledger) History(ctx context.Context, originator, claimID string) (int, error) {
+	var n int
+	err := l.pool.QueryRow(ctx, `SELECT count(*) FROM decision_history WHERE originator_id = $1 AND claim_id = $2`, originator, claimID).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,226 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/claimscreen/claimscreen/internal/civil"
+	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/samples"
+	"github.com/claimscreen/claimscreen/internal/testenv"
+	"github.com/claimscreen/claimscreen/pipeline/pipelinetest"
+)
+
+func migrateURL(ctx context.Context, url string) error {
+	pool, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = Migrate(ctx, pool)
+	return err
+}
+
+func db(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	url := testenv.FreshDatabase(t, migrateURL)
+	pool, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	pool := db(t)
+	applied, err := Migrate(context.Background(), pool)
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("second migrate applied %v: %v", applied, err)
+	}
+}
+
+func TestLedgerConformance(t *testing.T) {
+	pipelinetest.TestLedger(t, NewLedger(db(t)))
+}
+
+func TestImportRealFiles(t *testing.T) {
+	pool := db(t)
+	reg := NewRegistry(pool)
+	ctx := context.Background()
+	files := map[string][2]int{ // file: releases, rows of the first
+		"icd10cm/icd10cm_order_2024.txt.gz":        {1, 97296},
+		"icd10cm/icd10cm_order_2025.txt.gz":        {1, 97584},
+		"icd10cm/icd10cm_order_2026.txt.gz":        {1, 98186},
+		"hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz": {2, 8259},
+	}
+
+	for f, want := range files {
+		rels, _, err := codeset.Open(testenv.SharedFile(t, f), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		res, err := reg.ImportReleases(ctx, rels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("imported %s in %v", f, time.Since(start))
+		if len(res) != want[0] || res[0].Status != "imported" || res[0].Rows != want[1] {
+			t.Errorf("%s: %+v", f, res)
+		}
+		again, err := reg.ImportReleases(ctx, rels)
+		if err != nil || again[0].Status != "already imported" {
+			t.Errorf("re-import of %s: %+v %v", f, again, err)
+		}
+
+	}
+	var n int
+	pool.QueryRow(ctx, "SELECT count(*) FROM codeset_code").Scan(&n)
+	if n != 97296+97584+98186+8259+383 {
+		t.Errorf("%d code rows", n)
+	}
+	// An import broken half-way leaves the previous state intact: the
+	// second release of this file is bad, the first must not stay.
+	good, _, _ := codeset.OpenFS(samples.CodeSets, "codesets/icd10cm_order_2025.txt", "")
+	bad := *good[0]
+	bad.Version = "FY2099"
+	bad2 := bad
+	bad2.Version = "FY2098"
+	bad2.Codes = append([]codeset.Code{}, bad.Codes...)
+	bad2.Codes[3].Code = strings.Repeat("\x00", 3) // PostgreSQL refuses a NUL in text
+	if _, err := reg.ImportReleases(ctx, []*codeset.Release{&bad, &bad2}); err == nil {
+		t.Fatal("a broken import succeeded")
+	}
+	list, _ := reg.ListReleases(ctx)
+	for _, r := range list {
+		if strings.HasPrefix(r.Version, "FY209") {
+			t.Errorf("half-loaded release left behind: %+v", r)
+		}
+	}
+	if len(list) != 5 {
+		t.Errorf("%d releases listed", len(list))
+	}
+	// Another file for an imported release is refused.
+	other := *good[0]
+	other.Version, other.SHA256 = "FY2026", "0000000000000000000000000000000000000000000000000000000000000000"
+	if _, err := reg.ImportReleases(ctx, []*codeset.Release{&other}); !errors.Is(err, ErrConflict) {
+		t.Errorf("conflicting import: %v", err)
+	}
+
+	// Only active releases load; the snapshot answers as the files do.
+	if rels, _ := reg.LoadActive(ctx); len(rels) != 0 {
+		t.Fatalf("%d active before activation", len(rels))
+	}
+	for _, v := range [][2]string{{"ICD-10-CM", "FY2025"}, {"ICD-10-CM", "FY2026"}, {"HCPCS", "2025-Q1"}, {"HCPCS-MODIFIER", "2025-Q1"}} {
+		if err := reg.SetReleaseActive(ctx, v[0], v[1], true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := reg.SetReleaseActive(ctx, "ICD-10-CM", "FY1999", true); err == nil {
+		t.Error("activating a release never imported succeeded")
+	}
+	start := time.Now()
+	rels, err := reg.LoadActive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := codeset.NewSnapshot(rels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("snapshot of %d active releases rebuilt from PostgreSQL in %v", len(rels), time.Since(start))
+	for _, tc := range []struct {
+		sys, code string
+		d         civil.Date
+		want      codeset.Status
+	}{
+		{codeset.ICD10CM, "E7801", civil.FromYMD(2025, 6, 1), codeset.Valid},
+		{codeset.ICD10CM, "E7801", civil.FromYMD(2025, 11, 1), codeset.Header},
+		{codeset.ICD10CM, "S301XXA", civil.FromYMD(2025, 11, 1), codeset.NotEffective},
+		{codeset.ICD10CM, "E119", civil.FromYMD(2024, 1, 1), codeset.NotLoaded}, // FY2024 imported, not active
+		{codeset.HCPCS, "A9615", civil.FromYMD(2024, 12, 31), codeset.NotEffective},
+		{codeset.HCPCSModifier, "JG", civil.FromYMD(2024, 12, 31), codeset.Valid},
+	} {
+		if r := snap.Lookup(tc.sys, tc.code, tc.d); r.Status != tc.want {
+			t.Errorf("%s %s %s: %s, want %s", tc.sys, tc.code, tc.d, r.Status, tc.want)
+		}
+	}
+
+}
+
+func TestChartsAndOriginators(t *testing.T) {
+	pool := db(t)
+	reg := NewRegistry(pool)
+	ctx := context.Background()
+	chart, err := samples.Chart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := reg.ImportChart(ctx, chart); err != nil || st != "imported" {
+		t.Fatal(st, err)
+	}
+	if st, _ := reg.ImportChart(ctx, chart); st != "already imported" {
+		t.Error(st)
+	}
+	if c, _ := reg.LoadActiveChart(ctx); c.Len() != 0 {
+		t.Error("a chart is active before activation")
+	}
+	if err := reg.ActivateChart(ctx, chart.Version); err != nil {
+		t.Fatal(err)
+	}
+	c, err := reg.LoadActiveChart(ctx)
+	if err != nil || c.Version != chart.Version || c.Len() != chart.Len() {
+		t.Fatalf("%v %v", c, err)
+	}
+	if r, ok := c.Lookup("HCPCS", "G0439", civil.FromYMD(2025, 1, 1)); !ok || r.Internal != "SVC-AWV" {
+		t.Error("chart from the database does not map")
+	}
+	if _, ok, _ := reg.LoadOriginators(ctx); ok {
+		t.Error("an empty originator table is a registry")
+	}
+	reg.AddOriginator(ctx, "LAB-0042", "")
+	reg.AddOriginator(ctx, "CLINIC-1", "notices.clinic-1")
+	if err := reg.DisableOriginator(ctx, "CLINIC-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.DisableOriginator(ctx, "NOPE"); err == nil {
+		t.Error("disabling an unknown originator succeeded")
+	}
+	o, ok, err := reg.LoadOriginators(ctx)
+	if err != nil || !ok {
+		t.Fatal(err)
+	}
+	if _, ok := o.Lookup("CLINIC-1"); ok {
+		t.Error("a disabled originator is active")
+	}
+	if _, ok := o.Lookup("LAB-0042"); !ok {
+		t.Error("an added originator is not active")
+	}
+}
+
+func TestListenNotifies(t *testing.T) {
+	pool := db(t)
+	reg := NewRegistry(pool)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	got := make(chan struct{}, 4)
+	go reg.Listen(ctx, ready, func() { got <- struct{}{} }, nil)
+	<-ready
+	rels, _, _ := codeset.OpenFS(samples.CodeSets, "codesets/icd10cm_order_2026.txt", "")
+	reg.ImportReleases(ctx, rels)
+	if err := reg.SetReleaseActive(ctx, "ICD-10-CM", "FY2026", true); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification after an activation")
+	}
+}
