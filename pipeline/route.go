@@ -91,3 +91,22 @@ func decisionOutput(topic string, c *claim.Claim, hash string, d screening.Decis
 		{HeaderOutcome, []byte(d.Outcome)},
 	}}, nil
 }
+
+// RouteDecision builds the output of a decision taken outside the loop (a
+// replay): review, held, or a notice on the originator's topic.
+func RouteDecision(t Topics, reg Registry, c *claim.Claim, hash string, d screening.Decision, decidedAt time.Time) (Output, error) {
+	topic := t.Review
+	switch d.Outcome {
+	case screening.Held:
+		topic = t.Held
+	case screening.Rejected:
+		topic = ""
+		if reg != nil {
+			topic, _ = reg.Lookup(c.OriginatorID)
+		}
+		if topic == "" {
+			topic = t.NoticeTopic(c.OriginatorID)
+		}
+	}
+	return decisionOutput(topic, c, hash, d, decidedAt)
+}

@@ -11,8 +11,11 @@ import (
 )
 
 func runCodesets(ctx context.Context, args []string, s stdio) error {
-	if len(args) == 0 || args[0] != "list" {
-		return fmt.Errorf("%w: codesets list DIR|FILE... (import, activate and retire come with PostgreSQL)", errUsage)
+	if len(args) == 0 {
+		return fmt.Errorf("%w: codesets list [DIR|FILE...] | import FILE... | activate SYSTEM VERSION | retire SYSTEM VERSION", errUsage)
+	}
+	if args[0] != "list" || !hasFileArg(args[1:]) {
+		return codesetsDB(ctx, args[0], args[1:], s)
 	}
 	fs := flag.NewFlagSet("codesets list", flag.ContinueOnError)
 	format := fs.String("format", "", "read every FILE as this format: "+fmt.Sprint(codeset.Formats()))
@@ -57,4 +60,19 @@ func runCodesets(ctx context.Context, args []string, s stdio) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.System, v, r.Coverage, r.Rows, r.Format, r.Source, r.SHA256[:16])
 	}
 	return tw.Flush()
+}
+
+// hasFileArg reports whether a list command names files (else it lists the
+// registry in PostgreSQL).
+func hasFileArg(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--format" || args[i] == "-format" || args[i] == "--database-url" || args[i] == "-database-url":
+			i++
+		case len(args[i]) > 0 && args[i][0] == '-':
+		default:
+			return true
+		}
+	}
+	return false
 }

@@ -30,7 +30,11 @@ func commands() []command {
 		{"serve", "run the screening service: Kafka consumer group, review/notice/held/dead-letter topics", runServe},
 		{"demo", "run the service on an embedded broker with sample data and show what comes out", runDemo},
 		{"topics", "create the service's topics: topics create [--originators A,B] [--partitions N]", runTopics},
-		{"codesets", "inspect code-set files: codesets list DIR|FILE...", runCodesets},
+		{"codesets", "code sets: list [DIR|FILE...] | import FILE... | activate|retire SYSTEM VERSION", runCodesets},
+		{"crosswalk", "crosswalk charts in PostgreSQL: import FILE|DIR | list | activate VERSION", runCrosswalk},
+		{"originators", "the originator table: add ID [--notice-topic T] | list | disable ID", runOriginators},
+		{"migrate", "apply the database migrations (DATABASE_URL)", runMigrate},
+		{"replay", "re-screen ledger claims with the active releases and publish the new decisions", runReplay},
 		{"version", "print the version", func(ctx context.Context, args []string, s stdio) error {
 			fmt.Fprintln(s.out, "claimscreen", version)
 			return nil

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -24,6 +25,7 @@ import (
 	"github.com/claimscreen/claimscreen/internal/crosswalk"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
 	"github.com/claimscreen/claimscreen/internal/metrics"
+	"github.com/claimscreen/claimscreen/internal/postgres"
 	"github.com/claimscreen/claimscreen/internal/registry"
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
@@ -70,9 +72,12 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	}
 	log := newLogger(cfg.LogLevel, s.err)
 	defer log.Sync()
-	sc, rels, err := reference(cfg, log)
-	if err != nil {
-		return fmt.Errorf("load reference data: %w", err)
+	var sc *screening.Screener
+	var rels []*codeset.Release
+	if cfg.Codesets != "" {
+		if sc, rels, err = reference(cfg, log); err != nil {
+			return fmt.Errorf("load reference data: %w", err)
+		}
 	}
 	svc, err := startService(ctx, cfg, sc, rels, log)
 	if err != nil {
@@ -101,6 +106,10 @@ type service struct {
 	httpLn   net.Listener
 	pipe     *pipeline.Pipeline
 	screener atomic.Pointer[screening.Screener]
+	pool     *pgxpool.Pool
+	registry *postgres.Registry
+	policy   *rule.Policy
+	fromDB   bool // reference data from PostgreSQL, reloaded on activation
 }
 
 // reference loads the code sets, chart and policy of a configuration.
@@ -158,9 +167,11 @@ func baseTopics(cfg *config.Service) []string {
 	return []string{cfg.InputTopic, cfg.ReviewTopic, cfg.HeldTopic, cfg.DeadLetterTopic}
 }
 
+// startService starts a service. sc and rels are the reference data from
+// files; when sc is nil they come from PostgreSQL (the active releases and
+// chart) and are reloaded on every activation.
 func startService(ctx context.Context, cfg *config.Service, sc *screening.Screener, rels []*codeset.Release, log *zap.Logger) (*service, error) {
 	svc := &service{cfg: cfg, log: log}
-	svc.screener.Store(sc)
 	var err error
 	var reg pipeline.Registry
 	if cfg.Registry != "" {
@@ -170,6 +181,37 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 		}
 		reg = r
 	}
+	if cfg.DatabaseURL != "" {
+		if svc.pool, err = openDB(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+		svc.registry = postgres.NewRegistry(svc.pool)
+		if svc.policy, err = rule.NewPolicy(cfg.File.Rules); err != nil {
+			svc.close()
+			return nil, err
+		}
+		if sc == nil {
+			svc.fromDB = true
+			if sc, rels, err = svc.loadReference(ctx); err != nil {
+				svc.close()
+				return nil, fmt.Errorf("load reference data from PostgreSQL: %w", err)
+			}
+		}
+		if reg == nil {
+			o, ok, err := svc.registry.LoadOriginators(ctx)
+			if err != nil {
+				svc.close()
+				return nil, err
+			}
+			if ok {
+				reg = o
+			}
+		}
+	}
+	if sc == nil {
+		return nil, errors.New("no reference data: give --codesets or --database-url")
+	}
+	svc.screener.Store(sc)
 	svc.topics = baseTopics(cfg)
 	if reg != nil {
 		svc.topics = append(svc.topics, registryTopics(cfg, reg)...)
@@ -215,6 +257,9 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topic: cfg.InputTopic, GroupID: cfg.GroupID}, log.Named("kafka"))
 	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{})
 	svc.ledger = mem.NewLedger()
+	if svc.pool != nil {
+		svc.ledger = postgres.NewLedger(svc.pool)
+	}
 	svc.metrics = metrics.New(svc.src.Lag)
 	svc.metrics.Releases(rels)
 	svc.pipe = pipeline.New(pipeline.Config{
@@ -228,7 +273,7 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 	}
 	svc.http = &http.Server{Handler: svc.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	svc.metrics.Ready(true)
-	log.Info("serving", zap.Strings("brokers", svc.brokers), zap.String("group", cfg.GroupID), zap.String("input", cfg.InputTopic),
+	log.Info("serving", zap.Bool("postgres", svc.pool != nil), zap.Strings("brokers", svc.brokers), zap.String("group", cfg.GroupID), zap.String("input", cfg.InputTopic),
 		zap.String("http", svc.httpLn.Addr().String()), zap.Bool("embedded", cfg.Embedded), zap.Bool("registry", reg != nil))
 	return svc, nil
 }
@@ -262,7 +307,20 @@ func (svc *service) run(ctx context.Context) error {
 		}
 		httpDone <- err
 	}()
+	listenDone := make(chan struct{})
+	lctx, stopListen := context.WithCancel(ctx)
+	if svc.fromDB {
+		go func() {
+			defer close(listenDone)
+			svc.registry.Listen(lctx, nil, func() { svc.reload(lctx) },
+				func(err error) { svc.log.Warn("listen for activations; reconnecting", zap.Error(err)) })
+		}()
+	} else {
+		close(listenDone)
+	}
 	err := svc.pipe.Run(ctx)
+	stopListen()
+	<-listenDone
 	svc.log.Info("shutting down")
 	svc.metrics.Ready(false)
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -289,4 +347,47 @@ func (svc *service) close() {
 	if svc.embedded != nil {
 		svc.embedded.Close()
 	}
+	if svc.pool != nil {
+		svc.pool.Close()
+	}
 }
+
+// loadReference builds a screener from the active releases and chart in
+// PostgreSQL.
+func (svc *service) loadReference(ctx context.Context) (*screening.Screener, []*codeset.Release, error) {
+	rels, err := svc.registry.LoadActive(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := codeset.NewSnapshot(rels)
+	if err != nil {
+		return nil, nil, err
+	}
+	chart, err := svc.registry.LoadActiveChart(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range snap.Releases() {
+		svc.log.Info("code-set release active", zap.String("system", r.System), zap.String("version", r.Version), zap.Int("rows", r.Rows))
+	}
+	svc.log.Info("crosswalk chart active", zap.String("version", chart.Version), zap.Int("rows", chart.Len()))
+	return screening.New(snap, chart, svc.policy), snap.Releases(), nil
+}
+
+// reload builds the new snapshot beside the old one and swaps it in; the
+// pipeline picks it up at its next batch, without pausing.
+func (svc *service) reload(ctx context.Context) {
+	start := time.Now()
+	sc, rels, err := svc.loadReference(ctx)
+	if err != nil {
+		svc.log.Error("reload reference data; keeping the snapshot in use", zap.Error(err))
+		return
+	}
+	svc.screener.Store(sc)
+	if svc.metrics != nil {
+		svc.metrics.Releases(rels)
+	}
+	svc.log.Info("reference data reloaded", zap.Int("releases", len(rels)), zap.Duration("took", time.Since(start)))
+}
+
+func ruleFor(cfg *config.Service) (*rule.Policy, error) { return rule.NewPolicy(cfg.File.Rules) }

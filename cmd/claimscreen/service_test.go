@@ -15,9 +15,11 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/codeset"
 	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/gen"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
+	"github.com/claimscreen/claimscreen/internal/postgres"
 	"github.com/claimscreen/claimscreen/internal/samples"
 	"github.com/claimscreen/claimscreen/internal/screening"
 	"github.com/claimscreen/claimscreen/internal/testenv"
@@ -60,20 +62,32 @@ func newE2E(t testing.TB, orgs []string, extra ...string) *e2e {
 }
 
 func (e *e2e) start(ctx context.Context) (stop func() error) {
+	_, stop = e.startSvc(ctx, false)
+	return stop
+}
+
+// startSvc starts a service; fromDB takes the reference data from
+// PostgreSQL (--database-url must be set) instead of the samples.
+func (e *e2e) startSvc(ctx context.Context, fromDB bool) (*service, func() error) {
 	e.t.Helper()
-	sc, err := samples.Screener(nil)
-	if err != nil {
-		e.t.Fatal(err)
+	var sc *screening.Screener
+	var rels []*codeset.Release
+	if !fromDB {
+		var err error
+		if sc, err = samples.Screener(nil); err != nil {
+			e.t.Fatal(err)
+		}
+		snap, _ := samples.Snapshot()
+		rels = snap.Releases()
 	}
-	snap, _ := samples.Snapshot()
-	svc, err := startService(ctx, e.cfg, sc, snap.Releases(), zaptest.NewLogger(e.t).Named("svc"))
+	svc, err := startService(ctx, e.cfg, sc, rels, zaptest.NewLogger(e.t).Named("svc"))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- svc.run(rctx) }()
-	return sync.OnceValue(func() error { cancel(); return <-done })
+	return svc, sync.OnceValue(func() error { cancel(); return <-done })
 }
 
 func (e *e2e) produce(values [][]byte) {
@@ -368,7 +382,13 @@ func TestTwoInstancesOneStopped(t *testing.T) {
 // to real Kafka and times one pipeline (in-memory ledger) from the first
 // fetch to the last commit: claims/s through decode, screen, route, write
 // (RequireAll) and commit.
-func BenchmarkEndToEndKafka(b *testing.B) {
+func BenchmarkEndToEndKafka(b *testing.B) { benchEndToEnd(b, false) }
+
+// BenchmarkEndToEndKafkaPostgres is BenchmarkEndToEndKafka with the
+// PostgreSQL ledger.
+func BenchmarkEndToEndKafkaPostgres(b *testing.B) { benchEndToEnd(b, true) }
+
+func benchEndToEnd(b *testing.B, withPostgres bool) {
 	n := max(b.N, 20000)
 	orgs := []string{"ORG-A", "ORG-B", "ORG-C", "ORG-D", "ORG-E"}
 	e := newE2E(b, orgs)
@@ -396,9 +416,18 @@ func BenchmarkEndToEndKafka(b *testing.B) {
 	src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.InputTopic, GroupID: e.cfg.GroupID}, nil)
 	defer src.Close()
 	counting := &countingSource{Source: src}
+	var ledger pipeline.Ledger = mem.NewLedger()
+	if withPostgres {
+		pool, err := postgres.Open(context.Background(), testenv.FreshDatabase(b, migrateURL))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pool.Close()
+		ledger = postgres.NewLedger(pool)
+	}
 	p := pipeline.New(pipeline.Config{BatchSize: 2000, BatchWait: 20 * time.Millisecond,
 		Topics: pipeline.Topics{Review: e.cfg.ReviewTopic, Held: e.cfg.HeldTopic, DeadLetter: e.cfg.DeadLetterTopic, NoticeTemplate: e.cfg.NoticeTemplate}},
-		counting, sink, mem.NewLedger(), &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
+		counting, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.ResetTimer()

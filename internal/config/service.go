@@ -25,6 +25,7 @@ type Service struct {
 	DeadLetterTopic string
 	NoticeTemplate  string
 	Registry        string
+	DatabaseURL     string
 	Codesets        string
 	Crosswalk       string
 	ConfigFile      string
@@ -112,8 +113,9 @@ var Settings = []Setting{
 	{"held-topic", "CLAIMSCREEN_HELD_TOPIC", "claims.held", "topic of held claims", str(func(s *Service) *string { return &s.HeldTopic })},
 	{"deadletter-topic", "CLAIMSCREEN_DEADLETTER_TOPIC", "claims.deadletter", "topic of messages that cannot be answered", str(func(s *Service) *string { return &s.DeadLetterTopic })},
 	{"notice-topic-template", "CLAIMSCREEN_NOTICE_TOPIC_TEMPLATE", "claims.notices.{originator}", "notice topic of an originator; {originator} is replaced by its id", str(func(s *Service) *string { return &s.NoticeTemplate })},
+	{"database-url", "DATABASE_URL", "", "PostgreSQL URL: the decision ledger, the code-set and chart registry with hot reload, the originator table. Without it the ledger is in memory", str(func(s *Service) *string { return &s.DatabaseURL })},
 	{"registry", "CLAIMSCREEN_REGISTRY", "", "originator registry CSV (originator_id,notice_topic,active); when set, unknown or inactive originators are dead-lettered", str(func(s *Service) *string { return &s.Registry })},
-	{"codesets", "CLAIMSCREEN_CODESETS", "", "folder of code-set files (required)", str(func(s *Service) *string { return &s.Codesets })},
+	{"codesets", "CLAIMSCREEN_CODESETS", "", "folder of code-set files; required without --database-url, which otherwise supplies the active releases", str(func(s *Service) *string { return &s.Codesets })},
 	{"crosswalk", "CLAIMSCREEN_CROSSWALK", "", "crosswalk chart CSV file or folder", str(func(s *Service) *string { return &s.Crosswalk })},
 	{"config", "CLAIMSCREEN_CONFIG", "", "configuration file (JSON): rules, limits, service", str(func(s *Service) *string { return &s.ConfigFile })},
 	{"batch-size", "CLAIMSCREEN_BATCH_SIZE", "500", "most claims a batch", integer(func(s *Service) *int { return &s.BatchSize }, 1)},
@@ -209,8 +211,8 @@ func LoadService(fs *flag.FlagSet, args []string, lookup func(string) (string, b
 	if !s.Embedded && len(s.Brokers) == 0 {
 		errs = append(errs, errors.New("no Kafka brokers: set KAFKA_BROKERS or --brokers (or use --embedded)"))
 	}
-	if s.Codesets == "" {
-		errs = append(errs, errors.New("--codesets (CLAIMSCREEN_CODESETS) is required"))
+	if s.Codesets == "" && s.DatabaseURL == "" {
+		errs = append(errs, errors.New("--codesets (CLAIMSCREEN_CODESETS) or --database-url (DATABASE_URL) is required"))
 	}
 	for name, t := range map[string]string{"input-topic": s.InputTopic, "review-topic": s.ReviewTopic, "held-topic": s.HeldTopic, "deadletter-topic": s.DeadLetterTopic} {
 		if !topicName.MatchString(t) {

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"regexp"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/crosswalk"
+	"github.com/claimscreen/claimscreen/internal/postgres"
+)
+
+// openDB connects to DATABASE_URL (or --database-url) and applies any
+// pending migration.
+func openDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	if url == "" {
+		return nil, fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	}
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := postgres.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// dbFlags parses a database command's flags: --database-url plus extra.
+func dbFlags(name string, args []string, s stdio, extra func(*flag.FlagSet)) (*flag.FlagSet, string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	url := fs.String("database-url", "", "PostgreSQL URL (env DATABASE_URL)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := parseFlags(fs, args, s.err); err != nil {
+		return nil, "", err
+	}
+	if *url == "" {
+		*url, _ = s.env("DATABASE_URL")
+	}
+	return fs, *url, nil
+}
+
+func runMigrate(ctx context.Context, args []string, s stdio) error {
+	_, url, err := dbFlags("migrate", args, s, nil)
+	if err != nil {
+		return err
+	}
+	if url == "" {
+		return fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	}
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := postgres.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(s.out, "database is up to date")
+	}
+	for _, v := range applied {
+		fmt.Fprintf(s.out, "applied migration %d\n", v)
+	}
+	return nil
+}
+
+// codesetsDB handles codesets import, activate, retire, and list without
+// files (the registry).
+func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error {
+	var format string
+	fs, url, err := dbFlags("codesets "+verb, args, s, func(fs *flag.FlagSet) {
+		if verb == "import" {
+			fs.StringVar(&format, "format", "", "read every FILE as this format")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	pool, err := openDB(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	reg := postgres.NewRegistry(pool)
+	switch verb {
+	case "import":
+		if fs.NArg() == 0 {
+			return fmt.Errorf("%w: codesets import FILE...", errUsage)
+		}
+		for _, f := range fs.Args() {
+			start := time.Now()
+			rels, notes, err := codeset.Open(f, format)
+			for _, n := range notes {
+				fmt.Fprintln(s.err, n)
+			}
+			if err != nil {
+				return err
+			}
+			res, err := reg.ImportReleases(ctx, rels)
+			if err != nil {
+				return err
+			}
+			for _, r := range res {
+				fmt.Fprintf(s.out, "%s: %s (%d rows, %s)\n", r.Key, r.Status, r.Rows, time.Since(start).Round(time.Millisecond))
+			}
+		}
+		fmt.Fprintln(s.out, "imported releases are not in use until activated: claimscreen codesets activate SYSTEM VERSION")
+		return nil
+	case "activate", "retire":
+		if fs.NArg() != 2 {
+			return fmt.Errorf("%w: codesets %s SYSTEM VERSION", errUsage, verb)
+		}
+		if err := reg.SetReleaseActive(ctx, fs.Arg(0), fs.Arg(1), verb == "activate"); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "%s %s %sd; running services reload\n", fs.Arg(0), fs.Arg(1), verb)
+		return nil
+	case "list":
+		list, err := reg.ListReleases(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "SYSTEM\tVERSION\tSTATE\tCOVERS\tROWS\tSOURCE\tSHA-256\tIMPORTED\tACTIVATED")
+		for _, r := range list {
+			state, act := "imported", "-"
+			if r.ActivatedAt != nil {
+				act = r.ActivatedAt.UTC().Format(time.RFC3339)
+			}
+			if r.Active() {
+				state = "active"
+			} else if r.RetiredAt != nil {
+				state = "retired"
+			}
+			v := r.Version
+			if r.Part != "" {
+				v += " " + r.Part
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.System, v, state, r.Coverage, r.Rows, r.Source, r.SHA256[:16], r.ImportedAt.UTC().Format(time.RFC3339), act)
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("%w: codesets list|import|activate|retire", errUsage)
+}
+
+func runCrosswalk(ctx context.Context, args []string, s stdio) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: crosswalk import FILE|DIR | list | activate VERSION", errUsage)
+	}
+	verb := args[0]
+	fs, url, err := dbFlags("crosswalk "+verb, args[1:], s, nil)
+	if err != nil {
+		return err
+	}
+	pool, err := openDB(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	reg := postgres.NewRegistry(pool)
+	switch verb {
+	case "import":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("%w: crosswalk import FILE|DIR", errUsage)
+		}
+		c, err := crosswalk.Load(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		st, err := reg.ImportChart(ctx, c)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "chart %s: %s (%d rows); activate it with: claimscreen crosswalk activate %s\n", c.Version, st, c.Len(), c.Version)
+		return nil
+	case "activate":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("%w: crosswalk activate VERSION", errUsage)
+		}
+		if err := reg.ActivateChart(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "chart %s activated; running services reload\n", fs.Arg(0))
+		return nil
+	case "list":
+		list, err := reg.ListCharts(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tSTATE\tROWS\tSOURCES\tSHA-256")
+		for _, c := range list {
+			state := "imported"
+			if c.ActivatedAt != nil && c.RetiredAt == nil {
+				state = "active"
+			} else if c.RetiredAt != nil {
+				state = "retired"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", c.Version, state, c.Rows, c.Sources, c.SHA256[:16])
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("%w: crosswalk import|list|activate", errUsage)
+}
+
+func runOriginators(ctx context.Context, args []string, s stdio) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: originators add ID [--notice-topic T] | list | disable ID", errUsage)
+	}
+	verb := args[0]
+	var topic string
+	fs, url, err := dbFlags("originators "+verb, args[1:], s, func(fs *flag.FlagSet) {
+		if verb == "add" {
+			fs.StringVar(&topic, "notice-topic", "", "the originator's notice topic (default: the template's)")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	pool, err := openDB(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	reg := postgres.NewRegistry(pool)
+	switch verb {
+	case "add", "disable":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("%w: originators %s ID", errUsage, verb)
+		}
+		id := fs.Arg(0)
+		if !originatorID.MatchString(id) {
+			return fmt.Errorf("%w: originator id %q must match ^[A-Za-z0-9._-]{1,64}$", errUsage, id)
+		}
+		if verb == "add" {
+			err = reg.AddOriginator(ctx, id, topic)
+		} else {
+			err = reg.DisableOriginator(ctx, id)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "originator %s %sed; serve enforces the table when it has rows (restart to apply)\n", id, map[string]string{"add": "add", "disable": "disabl"}[verb])
+		return nil
+	case "list":
+		list, err := reg.Originators(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "ORIGINATOR\tNOTICE TOPIC\tACTIVE")
+		for _, o := range list {
+			t := o.NoticeTopic
+			if t == "" {
+				t = "(template)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\n", o.ID, t, o.Active)
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("%w: originators add|list|disable", errUsage)
+}
+
+var originatorID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/postgres"
+	"github.com/claimscreen/claimscreen/internal/samples"
+	"github.com/claimscreen/claimscreen/internal/testenv"
+)
+
+func migrateURL(ctx context.Context, url string) error {
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = postgres.Migrate(ctx, pool)
+	return err
+}
+
+// importSamples imports the sample code sets (all but the files named in
+// skip) and chart, and activates them.
+func importSamples(t *testing.T, pool *pgxpool.Pool, skip ...string) {
+	t.Helper()
+	ctx := context.Background()
+	reg := postgres.NewRegistry(pool)
+	ents, _ := samples.CodeSets.ReadDir("codesets")
+	for _, e := range ents {
+		if contains(skip, e.Name()) {
+			continue
+		}
+		rels, _, err := codeset.OpenFS(samples.CodeSets, "codesets/"+e.Name(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.ImportReleases(ctx, rels); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rels {
+			if err := reg.SetReleaseActive(ctx, r.System, r.Version, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	chart, _ := samples.Chart()
+	if _, err := reg.ImportChart(ctx, chart); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.ActivateChart(ctx, chart.Version); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func simpleClaim(id string) []byte {
+	return []byte(fmt.Sprintf(`{"claim_id":%q,"originator_id":"ORG-A","form":"professional","received_at":"2025-11-20T00:00:00Z","place_of_service":"11",
+"diagnoses":[{"code":"E11.9"},{"code":"I10"}],"lines":[{"number":1,"procedure":{"code":"99213"},"service_date":"2025-11-12","units":1,"charge":"95.00","diagnosis_pointers":[1,2]}]}`, id))
+}
+
+func ledgerCount(t *testing.T, pool *pgxpool.Pool, where string) int {
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM decision WHERE "+where).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestHotReloadAndReplay: claims for FY2026 are held while only FY2025 is
+// active; FY2026 is imported and activated while the service runs; claims
+// after the swap are screened with it; replay then decides the held ones.
+func TestHotReloadAndReplay(t *testing.T) {
+	url := testenv.FreshDatabase(t, migrateURL)
+	e := newE2E(t, []string{"ORG-A"}, "--database-url", url)
+	pool, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	importSamples(t, pool, "icd10cm_order_2026.txt")
+	svc, stop := e.startSvc(context.Background(), true)
+	defer stop()
+
+	var before [][]byte
+	for i := 0; i < 40; i++ {
+		before = append(before, simpleClaim(fmt.Sprintf("H-%03d", i)))
+	}
+	e.produce(before)
+	for _, m := range e.drain(e.cfg.HeldTopic, 40) {
+		if !strings.Contains(string(m.Value), "no ICD-10-CM release covering 2025-11-12") {
+			t.Fatalf("held for another reason: %s", m.Value)
+		}
+	}
+	old := svc.screener.Load()
+	rels, _, _ := codeset.OpenFS(samples.CodeSets, "codesets/icd10cm_order_2026.txt", "")
+	reg := postgres.NewRegistry(pool)
+	if _, err := reg.ImportReleases(context.Background(), rels); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.SetReleaseActive(context.Background(), "ICD-10-CM", "FY2026", true); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for svc.screener.Load() == old {
+		if time.Now().After(deadline) {
+			t.Fatal("the service did not reload after the activation")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var after [][]byte
+	for i := 0; i < 40; i++ {
+		after = append(after, simpleClaim(fmt.Sprintf("A-%03d", i)))
+	}
+	e.produce(after)
+	for _, m := range e.drain(e.cfg.ReviewTopic, 40) {
+		if !strings.Contains(string(m.Value), `"ICD-10-CM":"FY2026"`) {
+			t.Errorf("decided after the swap without FY2026: %s", m.Value)
+		}
+	}
+	for ledgerCount(t, pool, "published_at IS NOT NULL") < 80 && time.Now().Before(deadline.Add(20*time.Second)) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := ledgerCount(t, pool, "true"); n != 80 {
+		t.Fatalf("%d ledger rows for 80 submissions", n)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Replay the held claims with FY2026 active.
+	code, out, errOut := runCmd(t, "", "replay", "--database-url", url, "--brokers", strings.Join(e.conn.Brokers, ","),
+		"--review-topic", e.cfg.ReviewTopic, "--held-topic", e.cfg.HeldTopic, "--deadletter-topic", e.cfg.DeadLetterTopic,
+		"--notice-topic-template", e.cfg.NoticeTemplate)
+	if code != 0 {
+		t.Fatalf("replay: %d %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "replayed 40 claims: 0 unchanged, 40 changed (40 accepted, 0 rejected, 0 held)") {
+		t.Errorf("replay said: %s", out)
+	}
+	if got := e.drain(e.cfg.ReviewTopic, 80); len(got) != 80 {
+		t.Errorf("%d review messages after replay", len(got))
+	}
+	var hist int
+	pool.QueryRow(context.Background(), "SELECT count(*) FROM decision_history WHERE reason LIKE 'replay with %held -> accepted'").Scan(&hist)
+	if hist != 40 || ledgerCount(t, pool, "outcome = 'held'") != 0 || ledgerCount(t, pool, "published_at IS NULL") != 0 {
+		t.Errorf("history %d, held left %d, unpublished %d", hist, ledgerCount(t, pool, "outcome = 'held'"), ledgerCount(t, pool, "published_at IS NULL"))
+	}
+	// A second replay finds nothing to do.
+	_, out, _ = runCmd(t, "", "replay", "--database-url", url, "--brokers", strings.Join(e.conn.Brokers, ","))
+	if !strings.Contains(out, "replayed 0 claims") {
+		t.Errorf("second replay: %s", out)
+	}
+}
+
+// TestTwoInstancesSameSubmissions: every submission produced twice (to
+// different partitions), two instances in one group on one ledger: one
+// ledger row and at most one published output per submission.
+func TestTwoInstancesSameSubmissions(t *testing.T) {
+	url := testenv.FreshDatabase(t, migrateURL)
+	orgs := []string{"ORG-A", "ORG-B", "ORG-C"}
+	e := newE2E(t, orgs, "--database-url", url)
+	pool, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	importSamples(t, pool)
+	_, stopA := e.startSvc(context.Background(), true)
+	_, stopB := e.startSvc(context.Background(), true)
+	defer stopA()
+	defer stopB()
+	values := genClaims(t, 200, orgs)
+	twice := append(append([][]byte(nil), values...), values...)
+	e.produce(twice) // keys in-0..in-399: the two copies land apart
+	deadline := time.Now().Add(60 * time.Second)
+	for ledgerCount(t, pool, "published_at IS NOT NULL") < 200 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := ledgerCount(t, pool, "true"); n != 200 {
+		t.Fatalf("%d ledger rows for 200 submissions", n)
+	}
+	// Read everything published.
+	outputs := map[string]int{}
+	topics := []string{e.cfg.ReviewTopic, e.cfg.HeldTopic}
+	for _, o := range orgs {
+		topics = append(topics, e.prefix+".notices."+o)
+	}
+	total := 0
+	for _, topic := range topics {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		msgs, _ := e.conn.Drain(ctx, topic, 1000)
+		cancel()
+		for _, m := range msgs {
+			outputs[string(m.Key)]++
+			total++
+		}
+	}
+	for k, n := range outputs {
+		if n > 1 {
+			t.Errorf("%s published %d times", k, n)
+		}
+	}
+	if len(outputs) != 200 {
+		t.Errorf("%d submissions published, want 200", len(outputs))
+	}
+	t.Logf("400 messages, 200 submissions, %d outputs", total)
+
+}
