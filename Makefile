@@ -50,10 +50,24 @@ lint:
 		if [ -n "$$bad" ]; then echo "pure packages or pipeline/ import an adapter: $$bad"; exit 1; fi
 	@echo "lint: ok"
 
-bench:
+# The standard benchmark set: the Go benchmarks, then `claimscreen bench` on
+# the local Kafka and PostgreSQL (started if needed) with every ICD-10-CM and
+# HCPCS file of ../shared/data, which rewrites its section of
+# docs/benchmarks.md.
+BENCH_CLAIMS ?= 200000
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/screening
-	@if [ -n "$$KAFKA_BROKERS" ]; then $(GO) test -run '^$$' -bench EndToEndKafka -benchtime 1x -count 3 ./cmd/claimscreen; \
-		else echo "bench: set KAFKA_BROKERS (eval \"\$$(deploy/local/up)\") for the end-to-end benchmark"; fi
+	@set -e; rm -rf bin/bench-codesets; mkdir -p bin/bench-codesets; \
+	data=$${CLAIMSCREEN_SHARED_DATA:-../shared/data}; \
+	if [ -d "$$data/icd10cm" ]; then \
+		for f in icd10cm/icd10cm_order_2024.txt.gz icd10cm/icd10cm_order_2025.txt.gz icd10cm/icd10cm_order_2026.txt.gz hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz; do \
+			ln -s "$$(cd "$$data" && pwd)/$$f" bin/bench-codesets/; done; \
+		cp internal/samples/codesets/cpt-modifiers-pos-sample.csv bin/bench-codesets/; \
+	else cp internal/samples/codesets/* bin/bench-codesets/; fi; \
+	if [ -z "$$KAFKA_BROKERS" ]; then eval "$$(deploy/local/up)"; fi; \
+	./$(BIN) bench --claims $(BENCH_CLAIMS) --codesets bin/bench-codesets \
+		--broker-label "Apache Kafka 4.1.1 (deploy/local), PostgreSQL 15" --markdown docs/benchmarks.md
+	@if [ -n "$$KAFKA_BROKERS" ]; then $(GO) test -run '^$$' -bench EndToEndKafka -benchtime 1x -count 3 ./cmd/claimscreen; fi
 
 clean:
 	rm -rf bin

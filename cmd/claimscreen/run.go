@@ -34,6 +34,7 @@ func commands() []command {
 		{"crosswalk", "crosswalk charts in PostgreSQL: import FILE|DIR | list | activate VERSION", runCrosswalk},
 		{"originators", "the originator table: add ID [--notice-topic T] | list | disable ID", runOriginators},
 		{"migrate", "apply the database migrations (DATABASE_URL)", runMigrate},
+		{"bench", "measure: raw relay vs pipeline on Kafka, latency at a fixed load, rules per core, the SQL baseline", runBench},
 		{"replay", "re-screen ledger claims with the active releases and publish the new decisions", runReplay},
 		{"version", "print the version", func(ctx context.Context, args []string, s stdio) error {
 			fmt.Fprintln(s.out, "claimscreen", version)

@@ -285,7 +285,7 @@ func (c *Conn) NewSink(cfg SinkConfig) *Sink {
 		RequiredAcks:           kafka.RequireAll,
 		BatchTimeout:           cfg.BatchTimeout,
 		BatchSize:              cfg.BatchSize,
-		BatchBytes:             16 << 20,
+		BatchBytes:             1000000, // under the brokers' default message.max.bytes (1 MiB)
 		MaxAttempts:            3,
 		WriteBackoffMin:        50 * time.Millisecond,
 		WriteBackoffMax:        500 * time.Millisecond,
