@@ -1,0 +1,36 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchCommand runs a small `claimscreen bench` on the embedded broker
+// and checks that it reports every figure; it asserts no speed.
+func TestBenchCommand(t *testing.T) {
+	md := filepath.Join(t.TempDir(), "b.md")
+	os.WriteFile(md, []byte("# x\n<!-- bench:start -->\nold\n<!-- bench:end -->\ntail\n"), 0o644)
+	code, out, errOut := runCmd(t, "", "bench", "--claims", "2000", "--latency-claims", "300", "--rate", "2000", "--markdown", md)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var r BenchResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		t.Fatalf("last line is not the JSON result: %v\n%s", err, out)
+	}
+	if r.Claims != 2000 || r.RelayRate <= 0 || r.PipelineRate <= 0 || r.Ratio <= 0 || r.LatencyP99ms <= 0 || r.RulesPerCore <= 0 ||
+		r.DecodeRulesPerCore <= 0 || r.CPUSecondsPer1000 <= 0 || r.PeakRSSMB <= 0 {
+		t.Errorf("a figure is missing: %+v", r)
+	}
+	b, _ := os.ReadFile(md)
+	if !strings.Contains(string(b), "| pipeline ÷ raw relay |") || strings.Contains(string(b), "old") || !strings.HasSuffix(string(b), "tail\n") {
+		t.Errorf("markdown section not rewritten:\n%s", b)
+	}
+	if code, _, errOut := runCmd(t, "", "bench", "--claims", "5"); code != 2 || !strings.Contains(errOut, "--claims at least 1000") {
+		t.Errorf("bad flag: %d %s", code, errOut)
+	}
+}
