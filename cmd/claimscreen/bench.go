@@ -66,6 +66,7 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 	brokers := fs.String("brokers", "", "Kafka brokers (env KAFKA_BROKERS); none: the embedded broker")
 	dbURL := fs.String("database-url", "", "PostgreSQL for the ledger and the baseline (env DATABASE_URL); none: the in-memory ledger, no baseline")
 	batch := fs.Int("batch-size", 2000, "pipeline batch size")
+	fs.IntVar(&benchWorkers, "workers", 1, "pipelines in the process, each a member of the consumer group")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run (b) to this file")
 	markdown := fs.String("markdown", "", "write the figures into this Markdown file, between <!-- bench:start --> and <!-- bench:end -->")
 	label := fs.String("broker-label", "", "how to name the broker in the report (for example 'Apache Kafka 4.1.1, deploy/local')")
@@ -410,8 +411,8 @@ func relay(ctx context.Context, conn *kafkaio.Conn, sink *kafkaio.Sink, topic, g
 
 type countingSrc struct {
 	pipeline.Source
-	committed atomic.Int64
-	first     atomic.Int64
+	total *atomic.Int64
+	first *atomic.Int64
 }
 
 func (c *countingSrc) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipeline.Message, error) {
@@ -425,7 +426,7 @@ func (c *countingSrc) Fetch(ctx context.Context, max int, wait time.Duration) ([
 func (c *countingSrc) Commit(ctx context.Context, msgs []pipeline.Message) error {
 	err := c.Source.Commit(ctx, msgs)
 	if err == nil {
-		c.committed.Add(int64(len(msgs)))
+		c.total.Add(int64(len(msgs)))
 	}
 	return err
 }
@@ -454,29 +455,35 @@ func (t *timingSink) Write(ctx context.Context, outs []pipeline.Output) error {
 
 func runPipeline(ctx context.Context, conn *kafkaio.Conn, sink pipeline.Sink, ledger pipeline.Ledger, sc *screening.Screener, topics pipeline.Topics,
 	topic, group string, n, batch int, started chan<- struct{}) (time.Duration, error) {
-	src := &countingSrc{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group}, nil)}
-	defer src.Close()
 	var ptr atomic.Pointer[screening.Screener]
 	ptr.Store(sc)
-	p := pipeline.New(pipeline.Config{BatchSize: batch, BatchWait: 5 * time.Millisecond, Topics: topics}, src, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
+	var committed atomic.Int64
+	var first atomic.Int64
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- p.Run(rctx) }()
+	done := make(chan error, benchWorkers)
+	for w := 0; w < benchWorkers; w++ {
+		src := &countingSrc{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group}, nil), total: &committed, first: &first}
+		defer src.Close()
+		p := pipeline.New(pipeline.Config{BatchSize: batch, BatchWait: 5 * time.Millisecond, Topics: topics}, src, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
+		go func() { done <- p.Run(rctx) }()
+	}
 	if started != nil {
 		close(started)
 	}
-	for src.committed.Load() < int64(n) {
+	for committed.Load() < int64(n) {
 		select {
 		case err := <-done:
 			return 0, fmt.Errorf("pipeline stopped: %v", err)
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
-	took := time.Since(time.Unix(0, src.first.Load()))
+	took := time.Since(time.Unix(0, first.Load()))
 	cancel()
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-		return 0, err
+	for w := 0; w < benchWorkers; w++ {
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			return 0, err
+		}
 	}
 	return took, nil
 }
@@ -607,3 +614,5 @@ func pgDate(d civil.Date) any {
 }
 
 func pgxCopyRows(rows [][]any) pgx.CopyFromSource { return pgx.CopyFromRows(rows) }
+
+var benchWorkers = 1
