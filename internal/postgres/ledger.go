@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/claimscreen/claimscreen/internal/screening"
@@ -65,51 +66,59 @@ func scanSubmission(scan func(...any) error) (pipeline.Submission, error) {
 	return s, nil
 }
 
-// Record implements pipeline.Ledger: one INSERT … ON CONFLICT DO NOTHING for
-// the batch; the rows it returns are the ones it inserted.
+// Record implements pipeline.Ledger: the batch is copied (COPY, binary)
+// into a temporary table and inserted from there with ON CONFLICT DO
+// NOTHING; the rows it returns are the ones it inserted.
 func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
-	n := len(subs)
-	orgs, ids, hashes, freqs, repl := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
-	claims, decisions, outcomes, codesets := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	topics, parts, offsets, decided := make([]string, n), make([]int32, n), make([]int64, n), make([]time.Time, n)
-	for i, s := range subs {
-		d, err := json.Marshal(s.Decision)
-		if err != nil {
-			return nil, err
-		}
-		cs, _ := json.Marshal(s.Decision.Codesets)
-		orgs[i], ids[i], hashes[i], freqs[i] = s.OriginatorID, s.ClaimID, s.Hash, s.Frequency
-		if s.Replaces != "" {
-			r := s.Replaces
-			repl[i] = &r
-		}
-		claims[i], decisions[i], outcomes[i], codesets[i] = string(s.Claim), string(d), string(s.Decision.Outcome), string(cs)
-		topics[i], parts[i], offsets[i], decided[i] = s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt
-	}
-	rows, err := l.pool.Query(ctx, `INSERT INTO decision (originator_id, claim_id, content_hash, frequency, replaces_hash, claim, decision,
-			outcome, codesets, source_topic, source_partition, source_offset, decided_at)
-		SELECT o, c, h, f, r, cl::jsonb, d::jsonb, oc, cs::jsonb, t, p, off, da
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-			$10::text[], $11::int[], $12::bigint[], $13::timestamptz[]) AS x(o, c, h, f, r, cl, d, oc, cs, t, p, off, da)
-		ON CONFLICT DO NOTHING
-		RETURNING originator_id, claim_id, content_hash`,
-		orgs, ids, hashes, freqs, repl, claims, decisions, outcomes, codesets, topics, parts, offsets, decided)
+	tx, err := l.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ledger record: %w", err)
 	}
-	defer rows.Close()
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE decision_in (LIKE decision INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+		return nil, fmt.Errorf("ledger record: %w", err)
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"decision_in"},
+		[]string{"originator_id", "claim_id", "content_hash", "frequency", "replaces_hash", "claim", "decision", "outcome", "codesets",
+			"source_topic", "source_partition", "source_offset", "decided_at"},
+		pgx.CopyFromSlice(len(subs), func(i int) ([]any, error) {
+			s := subs[i]
+			d, err := json.Marshal(s.Decision)
+			if err != nil {
+				return nil, err
+			}
+			cs, _ := json.Marshal(s.Decision.Codesets)
+			var repl *string
+			if s.Replaces != "" {
+				repl = &s.Replaces
+			}
+			return []any{s.OriginatorID, s.ClaimID, s.Hash, s.Frequency, repl, string(s.Claim), string(d), string(s.Decision.Outcome), string(cs),
+				s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt}, nil
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("ledger record: copy: %w", err)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO decision SELECT * FROM decision_in ON CONFLICT DO NOTHING RETURNING originator_id, claim_id, content_hash`)
+	if err != nil {
+		return nil, fmt.Errorf("ledger record: %w", err)
+	}
 	got := map[[3]string]bool{}
 	for rows.Next() {
 		var k [3]string
 		if err := rows.Scan(&k[0], &k[1], &k[2]); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		got[k] = true
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger record: %w", err)
 	}
-	inserted := make([]bool, n)
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("ledger record: %w", err)
+	}
+	inserted := make([]bool, len(subs))
 	for i, s := range subs {
 		k := [3]string{s.OriginatorID, s.ClaimID, s.Hash}
 		inserted[i] = got[k]
@@ -192,7 +201,7 @@ func (l *Ledger) Redecide(ctx context.Context, s pipeline.Submission, d screenin
 		VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6)`, s.OriginatorID, s.ClaimID, s.Hash, string(old), string(nd), reason); err != nil {
 		return fmt.Errorf("ledger history: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE decision SET decision = $4::jsonb, outcome = $5, codesets = $6::jsonb, decided_at = $7, published_at = NULL
+	if _, err := tx.Exec(ctx, `UPDATE decision SET decision = $4::json, outcome = $5, codesets = $6::json, decided_at = $7, published_at = NULL
 		WHERE originator_id = $1 AND claim_id = $2 AND content_hash = $3`, s.OriginatorID, s.ClaimID, s.Hash, string(nd), string(d.Outcome), string(cs), at); err != nil {
 		return fmt.Errorf("ledger redecide: %w", err)
 	}
