@@ -31,6 +31,9 @@
 //     never stops its partition.
 //   - Order is kept per key within a partition: outputs of a batch are
 //     written in input order, and keyed by originator_id/claim_id.
-//   - On shutdown the batch in hand is finished, written and committed
+//   - Two batches overlap: batch N is written, marked published and
+//     committed while batch N+1 is decoded, screened and recorded. Commits
+//     stay in order, each after its own batch's outputs are acknowledged.
+//   - On shutdown the batches in hand are finished, written and committed
 //     within the shutdown timeout.
 package pipeline

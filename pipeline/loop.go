@@ -107,9 +107,39 @@ func New(cfg Config, src Source, sink Sink, ledger Ledger, screener *atomic.Poin
 }
 
 // Run fetches and processes batches until ctx is done, then finishes the
-// batch in hand (within the shutdown timeout) and returns nil. It returns an
-// error only when a batch cannot be finished before the shutdown timeout.
+// batches in hand (within the shutdown timeout) and returns nil. It returns
+// an error only when a batch cannot be finished before the shutdown timeout.
+//
+// Two batches overlap: batch N is published (written, marked published,
+// committed) while batch N+1 is prepared (decoded, screened, recorded).
+// Commits stay in order, and each only after its own batch's outputs are
+// acknowledged and recorded.
 func (p *Pipeline) Run(ctx context.Context) error {
+	bctx, cancel := p.shutdownContext(ctx)
+	defer cancel()
+	ready := make(chan *prepared, 1)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range ready {
+			if err == nil {
+				err = p.publish(bctx, b)
+			}
+		}
+		done <- err
+	}()
+	err := p.fetchLoop(ctx, bctx, ready)
+	close(ready)
+	if perr := <-done; perr != nil && err == nil {
+		err = perr
+	}
+	if err != nil {
+		return fmt.Errorf("a batch was not finished before the shutdown timeout; it is not committed and will be redelivered: %w", err)
+	}
+	return nil
+}
+
+func (p *Pipeline) fetchLoop(ctx, bctx context.Context, ready chan<- *prepared) error {
 	delay := p.cfg.RetryMin
 	for ctx.Err() == nil {
 		msgs, err := p.src.Fetch(ctx, p.cfg.BatchSize, p.cfg.BatchWait)
@@ -130,18 +160,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		if len(msgs) == 0 {
 			continue
 		}
-		if err := p.finish(ctx, msgs); err != nil {
+		b, err := p.prepare(bctx, msgs)
+		if err != nil {
 			return err
 		}
+		ready <- b
 	}
 	return nil
 }
 
-// finish processes a batch with a context that outlives ctx by the shutdown
-// timeout, so a batch in hand is completed on shutdown.
-func (p *Pipeline) finish(ctx context.Context, msgs []Message) error {
+// shutdownContext returns a context that outlives ctx by the shutdown
+// timeout, so that batches in hand are completed on shutdown.
+func (p *Pipeline) shutdownContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
 		t := time.NewTimer(p.cfg.ShutdownTimeout)
 		defer t.Stop()
@@ -151,11 +182,7 @@ func (p *Pipeline) finish(ctx context.Context, msgs []Message) error {
 		case <-bctx.Done():
 		}
 	})
-	defer stop()
-	if err := p.ProcessBatch(bctx, msgs); err != nil {
-		return fmt.Errorf("batch of %d messages not finished before the shutdown timeout; it is not committed and will be redelivered: %w", len(msgs), err)
-	}
-	return nil
+	return bctx, func() { stop(); cancel() }
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -204,6 +231,25 @@ type item struct {
 // commits it. It returns an error only if ctx ends before the batch is
 // written and recorded; nothing is committed then.
 func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
+	b, err := p.prepare(ctx, msgs)
+	if err != nil {
+		return err
+	}
+	return p.publish(ctx, b)
+}
+
+// prepared is a batch decided and recorded, its outputs built.
+type prepared struct {
+	msgs      []Message
+	items     []item
+	outs      []Output
+	published []Submission
+	start     time.Time
+}
+
+// prepare decodes, screens and routes a batch, and records its new
+// decisions in the ledger.
+func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, error) {
 	start := p.cfg.Now()
 	sc := p.screener.Load()
 	items := make([]item, len(msgs))
@@ -242,7 +288,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 			prior, err = p.ledger.Prior(ctx, keys)
 			return err
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
@@ -280,7 +326,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 			d := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: different})
 			body, err := json.Marshal(c)
 			if err != nil {
-				return fmt.Errorf("encode claim: %w", err)
+				return nil, fmt.Errorf("encode claim: %w", err)
 			}
 			s := Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
 				Claim: body, Decision: d, DecidedAt: now, Replaces: replaces(c.Frequency, prior[k]),
@@ -289,7 +335,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 		}
 		topic, ok, err := p.routeTopic(ctx, c, it.sub.Decision.Outcome)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
 			p.deadLetter(it, ReasonNoticeTopicMissing, "notice topic "+topic+" does not exist; create it and replay this message")
@@ -311,7 +357,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 		}
 		out, err := decisionOutput(topic, c, it.hash, it.sub.Decision, it.sub.DecidedAt)
 		if err != nil {
-			return fmt.Errorf("encode output: %w", err)
+			return nil, fmt.Errorf("encode output: %w", err)
 		}
 		it.output = &out
 	}
@@ -322,7 +368,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 			inserted, err = p.ledger.Record(ctx, record)
 			return err
 		}); err != nil {
-			return err
+			return nil, err
 		}
 		for j, ok := range inserted {
 			if !ok {
@@ -346,7 +392,14 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 			published = append(published, *it.sub)
 		}
 	}
-	if err := p.write(ctx, outs); err != nil {
+	return &prepared{msgs: msgs, items: items, outs: outs, published: published, start: start}, nil
+}
+
+// publish writes a prepared batch's outputs, marks its decisions published
+// and commits its offsets.
+func (p *Pipeline) publish(ctx context.Context, b *prepared) error {
+	msgs, items, published := b.msgs, b.items, b.published
+	if err := p.write(ctx, b.outs); err != nil {
 		return err
 	}
 	if len(published) > 0 {
@@ -361,7 +414,7 @@ func (p *Pipeline) ProcessBatch(ctx context.Context, msgs []Message) error {
 		p.log.Warn("commit failed; the batch may be redelivered and will be answered from the ledger", zap.Error(err), zap.Int("messages", len(msgs)))
 	}
 	p.obs.Ready(true)
-	p.obs.Batch(len(msgs), p.cfg.Now().Sub(start))
+	p.obs.Batch(len(msgs), p.cfg.Now().Sub(b.start))
 	for i := range items {
 		it := &items[i]
 		if it.sub != nil {

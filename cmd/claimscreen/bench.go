@@ -178,7 +178,7 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 		}
 		defer pool.Close()
 		res.Ledger = "postgresql"
-		if _, err := pool.Exec(ctx, "DELETE FROM decision WHERE originator_id LIKE 'ORIG-%'"); err != nil {
+		if err := clearBenchRows(ctx, pool); err != nil {
 			return err
 		}
 		newLedger = func() (pipeline.Ledger, error) { return postgres.NewLedger(pool), nil }
@@ -214,7 +214,9 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 
 	// Latency at a fixed offered load.
 	if pool != nil {
-		pool.Exec(ctx, "DELETE FROM decision WHERE originator_id LIKE 'ORIG-%'")
+		if err := clearBenchRows(ctx, pool); err != nil {
+			return err
+		}
 	}
 	ledger, _ = newLedger()
 	lat, err := latency(ctx, conn, sink, ledger, sc, topics, prefix+".lat", prefix+".lat-group", msgs[:min(*latN, len(msgs))], *rate, *batch)
@@ -616,3 +618,13 @@ func pgDate(d civil.Date) any {
 func pgxCopyRows(rows [][]any) pgx.CopyFromSource { return pgx.CopyFromRows(rows) }
 
 var benchWorkers = 1
+
+// clearBenchRows deletes the ledger rows of the generated originators and
+// vacuums, so that one run's dead rows do not slow the next.
+func clearBenchRows(ctx context.Context, pool *pgxpool.Pool) error {
+	if _, err := pool.Exec(ctx, "DELETE FROM decision WHERE originator_id LIKE 'ORIG-%'"); err != nil {
+		return err
+	}
+	_, err := pool.Exec(ctx, "VACUUM ANALYZE decision")
+	return err
+}
