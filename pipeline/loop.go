@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -219,6 +218,7 @@ func (p *Pipeline) retry(ctx context.Context, stage string, fn func() error) err
 type item struct {
 	msg    Message
 	claim  *claim.Claim
+	body   []byte // the normalised claim, JSON
 	hash   string
 	fs     []rule.Finding
 	sub    *Submission // the decision, recorded or new
@@ -274,7 +274,8 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 				continue
 			}
 		}
-		it.claim, it.hash = c, c.ContentHash()
+		it.claim = c
+		it.body, it.hash = c.Encode()
 		it.fs = fs
 		if k := c.Key(); !seenKey[k] {
 			seenKey[k] = true
@@ -324,10 +325,7 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 			same.Published = true // a later copy in this batch publishes nothing
 		} else {
 			d := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: different})
-			body, err := json.Marshal(c)
-			if err != nil {
-				return nil, fmt.Errorf("encode claim: %w", err)
-			}
+			body := it.body
 			s := Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
 				Claim: body, Decision: d, DecidedAt: now, Replaces: replaces(c.Frequency, prior[k]),
 				Source: Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset}}
@@ -355,7 +353,7 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 		if it.skip {
 			continue
 		}
-		out, err := decisionOutput(topic, c, it.hash, it.sub.Decision, it.sub.DecidedAt)
+		out, err := decisionOutput(topic, c, it.body, it.hash, it.sub.Decision, it.sub.DecidedAt)
 		if err != nil {
 			return nil, fmt.Errorf("encode output: %w", err)
 		}

@@ -72,13 +72,13 @@ func deadLetter(t Topics, m Message, reason, detail string) Output {
 }
 
 // decisionOutput builds the review, held or notice message of a decision.
-func decisionOutput(topic string, c *claim.Claim, hash string, d screening.Decision, decidedAt time.Time) (Output, error) {
+func decisionOutput(topic string, c *claim.Claim, body []byte, hash string, d screening.Decision, decidedAt time.Time) (Output, error) {
 	var v any
 	schema := notice.ReviewSchema
 	if d.Outcome == screening.Rejected {
 		v, schema = notice.NewNotice(c, hash, d, decidedAt), notice.NoticeSchema
 	} else {
-		v = notice.NewReview(c, hash, d, decidedAt)
+		v = notice.NewReview(c, body, hash, d, decidedAt)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -94,7 +94,7 @@ func decisionOutput(topic string, c *claim.Claim, hash string, d screening.Decis
 
 // RouteDecision builds the output of a decision taken outside the loop (a
 // replay): review, held, or a notice on the originator's topic.
-func RouteDecision(t Topics, reg Registry, c *claim.Claim, hash string, d screening.Decision, decidedAt time.Time) (Output, error) {
+func RouteDecision(t Topics, reg Registry, c *claim.Claim, body []byte, hash string, d screening.Decision, decidedAt time.Time) (Output, error) {
 	topic := t.Review
 	switch d.Outcome {
 	case screening.Held:
@@ -108,5 +108,5 @@ func RouteDecision(t Topics, reg Registry, c *claim.Claim, hash string, d screen
 			topic = t.NoticeTopic(c.OriginatorID)
 		}
 	}
-	return decisionOutput(topic, c, hash, d, decidedAt)
+	return decisionOutput(topic, c, body, hash, d, decidedAt)
 }

@@ -115,7 +115,8 @@ func runReplay(ctx context.Context, args []string, s stdio) error {
 			continue
 		}
 		now := time.Now().UTC()
-		out, err := pipeline.RouteDecision(topics, reg, c, sub.Hash, d, now)
+		body, _ := c.Encode()
+		out, err := pipeline.RouteDecision(topics, reg, c, body, sub.Hash, d, now)
 		if err != nil {
 			return err
 		}

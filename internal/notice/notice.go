@@ -6,6 +6,7 @@ package notice
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
@@ -40,7 +41,7 @@ type Review struct {
 	DecisionID string             `json:"decision_id"`
 	DecidedAt  time.Time          `json:"decided_at"`
 	HoldReason string             `json:"hold_reason,omitempty"`
-	Claim      *claim.Claim       `json:"claim"`
+	Claim      json.RawMessage    `json:"claim"`
 	Decision   screening.Decision `json:"decision"`
 }
 
@@ -61,9 +62,10 @@ func NewNotice(c *claim.Claim, hash string, d screening.Decision, decidedAt time
 		Findings: d.Findings, Codesets: d.Codesets, Resubmit: resubmit}
 }
 
-// NewReview builds the review message of an accepted or held claim.
-func NewReview(c *claim.Claim, hash string, d screening.Decision, decidedAt time.Time) Review {
-	r := Review{Schema: ReviewSchema, DecisionID: ID(c, hash), DecidedAt: decidedAt.UTC(), Claim: c, Decision: d}
+// NewReview builds the review message of an accepted or held claim; body is
+// the claim's JSON (Claim.Encode).
+func NewReview(c *claim.Claim, body []byte, hash string, d screening.Decision, decidedAt time.Time) Review {
+	r := Review{Schema: ReviewSchema, DecisionID: ID(c, hash), DecidedAt: decidedAt.UTC(), Claim: body, Decision: d}
 	if d.Outcome == screening.Held {
 		for _, f := range d.Findings {
 			if f.Severity == rule.Hold {

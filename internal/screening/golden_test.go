@@ -94,7 +94,8 @@ func TestGolden(t *testing.T) {
 			checkSchema(t, sch["notice.v1.json"], n)
 			enc.Encode(n)
 		case screening.Accepted, screening.Held:
-			r := notice.NewReview(c, c.ContentHash(), d, decidedAt)
+			body, hash := c.Encode()
+			r := notice.NewReview(c, body, hash, d, decidedAt)
 			checkSchema(t, sch["review.v1.json"], r)
 			enc.Encode(r)
 		}
