@@ -49,6 +49,20 @@ func dbFlags(name string, args []string, s stdio, extra func(*flag.FlagSet)) (*f
 	return fs, *url, nil
 }
 
+// dbCommand parses a registry command's flags and opens the registry; the
+// caller closes it with the returned func.
+func dbCommand(ctx context.Context, name string, args []string, s stdio, extra func(*flag.FlagSet)) (*flag.FlagSet, *postgres.Registry, func(), error) {
+	fs, url, err := dbFlags(name, args, s, extra)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pool, err := openDB(ctx, url)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return fs, postgres.NewRegistry(pool), pool.Close, nil
+}
+
 func runMigrate(ctx context.Context, args []string, s stdio) error {
 	_, url, err := dbFlags("migrate", args, s, nil)
 	if err != nil {
@@ -79,7 +93,7 @@ func runMigrate(ctx context.Context, args []string, s stdio) error {
 // files (the registry).
 func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error {
 	var format string
-	fs, url, err := dbFlags("codesets "+verb, args, s, func(fs *flag.FlagSet) {
+	fs, reg, closeDB, err := dbCommand(ctx, "codesets "+verb, args, s, func(fs *flag.FlagSet) {
 		if verb == "import" {
 			fs.StringVar(&format, "format", "", "read every FILE as this format")
 		}
@@ -87,12 +101,7 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 	if err != nil {
 		return err
 	}
-	pool, err := openDB(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	reg := postgres.NewRegistry(pool)
+	defer closeDB()
 	switch verb {
 	case "import":
 		if fs.NArg() == 0 {
@@ -159,16 +168,11 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 		return fmt.Errorf("%w: crosswalk import FILE|DIR | list | activate VERSION", errUsage)
 	}
 	verb := args[0]
-	fs, url, err := dbFlags("crosswalk "+verb, args[1:], s, nil)
+	fs, reg, closeDB, err := dbCommand(ctx, "crosswalk "+verb, args[1:], s, nil)
 	if err != nil {
 		return err
 	}
-	pool, err := openDB(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	reg := postgres.NewRegistry(pool)
+	defer closeDB()
 	switch verb {
 	case "import":
 		if fs.NArg() != 1 {
@@ -220,7 +224,7 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 	}
 	verb := args[0]
 	var topic string
-	fs, url, err := dbFlags("originators "+verb, args[1:], s, func(fs *flag.FlagSet) {
+	fs, reg, closeDB, err := dbCommand(ctx, "originators "+verb, args[1:], s, func(fs *flag.FlagSet) {
 		if verb == "add" {
 			fs.StringVar(&topic, "notice-topic", "", "the originator's notice topic (default: the template's)")
 		}
@@ -228,12 +232,7 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	pool, err := openDB(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	reg := postgres.NewRegistry(pool)
+	defer closeDB()
 	switch verb {
 	case "add", "disable":
 		if fs.NArg() != 1 {
