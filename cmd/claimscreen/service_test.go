@@ -98,7 +98,7 @@ func (e *e2e) produce(values [][]byte) {
 	for i, v := range values {
 		outs = append(outs, pipeline.Output{Topic: e.cfg.InputTopic, Key: []byte(fmt.Sprintf("in-%d", i)), Value: v})
 	}
-	if err := sink.Write(context.Background(), outs); err != nil {
+	if err := writeRetry(context.Background(), sink, outs); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -404,7 +404,7 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 		}
 		outs = append(outs, pipeline.Output{Topic: e.cfg.InputTopic, Key: []byte(fmt.Sprint(i)), Value: v})
 		if len(outs) == 5000 || i == n-1 {
-			if err := sink.Write(context.Background(), outs); err != nil {
+			if err := writeRetry(context.Background(), sink, outs); err != nil {
 				b.Fatal(err)
 			}
 			outs = outs[:0]
