@@ -1,6 +1,7 @@
 package claim
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -109,22 +110,26 @@ func Decode(msg []byte, received time.Time) (*Claim, []rule.Finding, error) {
 }
 
 // jsonDepth returns the deepest nesting of arrays and objects in b, outside
-// strings. It does not validate.
+// strings. It does not validate. Strings are skipped with IndexByte.
 func jsonDepth(b []byte) int {
-	depth, max, inStr := 0, 0, false
+	depth, max := 0, 0
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inStr {
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inStr = false
-			}
-			continue
-		}
-		switch c {
+		switch b[i] {
 		case '"':
-			inStr = true
+			for {
+				k := bytes.IndexByte(b[i+1:], '"')
+				if k < 0 {
+					return max
+				}
+				i += k + 1
+				bs := 0
+				for p := i - 1; p >= 0 && b[p] == '\\'; p-- {
+					bs++
+				}
+				if bs%2 == 0 {
+					break
+				}
+			}
 		case '{', '[':
 			depth++
 			if depth > max {
@@ -585,7 +590,8 @@ var dxFields = []string{"code", "system"}
 
 func (w *walker) dx(i int, v *fastjson.Value) Dx {
 	d := Dx{System: ICD10CM}
-	path := "diagnoses[" + strconv.Itoa(i) + "]"
+	ps := &dxPathSets[i]
+	path := ps.base
 	o, ok := w.object(0, path, v)
 	if !ok {
 		return d
@@ -596,13 +602,13 @@ func (w *walker) dx(i int, v *fastjson.Value) Dx {
 		switch k {
 		case 0:
 			hasCode = true
-			if d.Code, _ = w.code(0, path+".code", v); d.Code != "" {
+			if d.Code, _ = w.code(0, ps.code, v); d.Code != "" {
 				raw = string(v.GetStringBytes())
 			}
 		case 1:
-			if s, ok := w.str(0, path+".system", v); ok {
+			if s, ok := w.str(0, ps.system, v); ok {
 				if s != ICD10CM && s != ICD9CM {
-					w.invalid(0, path+".system", s, path+`.system must be "ICD-10-CM" or "ICD-9-CM"`)
+					w.invalid(0, ps.system, s, ps.system+` must be "ICD-10-CM" or "ICD-9-CM"`)
 				} else {
 					d.System = s
 				}
@@ -611,13 +617,13 @@ func (w *walker) dx(i int, v *fastjson.Value) Dx {
 	})
 	switch {
 	case !hasCode:
-		w.missing(0, path+".code", path+".code")
+		w.missing(0, ps.code, ps.code)
 	case d.Code == "":
 		// reported by code()
 	case d.System == ICD10CM && !ValidICD10Shape(d.Code):
-		w.invalid(0, path+".code", raw, raw+" is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits)")
+		w.invalid(0, ps.code, raw, raw+" is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits)")
 	case d.System == ICD9CM && !ValidICD9Shape(d.Code):
-		w.invalid(0, path+".code", raw, raw+" is not shaped like an ICD-9-CM diagnosis code")
+		w.invalid(0, ps.code, raw, raw+" is not shaped like an ICD-9-CM diagnosis code")
 	}
 	return d
 }
@@ -630,7 +636,8 @@ func (w *walker) line(i int, v *fastjson.Value) {
 	n := i + 1
 	l.Number = n
 	l.Units = 1
-	path := "lines[" + strconv.Itoa(i) + "]"
+	ps := &linePathSets[i]
+	path := ps.base
 	o, ok := w.object(n, path, v)
 	if !ok {
 		return
@@ -641,38 +648,38 @@ func (w *walker) line(i int, v *fastjson.Value) {
 		case 0:
 			num, err := v.Int()
 			if err != nil || num != n {
-				w.invalid(n, path+".number", v.String(), fmt.Sprintf("%s.number must be %d: lines are numbered 1, 2, 3 … in order", path, n))
+				w.invalid(n, ps.number, v.String(), fmt.Sprintf("%s.number must be %d: lines are numbered 1, 2, 3 … in order", path, n))
 			}
 		case 1:
 			hasProc = true
-			if po, ok := w.object(n, path+".procedure", v); ok {
+			if po, ok := w.object(n, ps.procedure, v); ok {
 				w.procedure(i, po)
 			}
 		case 2:
 			hasDate = true
-			l.ServiceDate = w.date(n, path+".service_date", v)
+			l.ServiceDate = w.date(n, ps.serviceDate, v)
 		case 3:
 			if v.Type() == fastjson.TypeNull {
-				w.null(n, path+".units")
+				w.null(n, ps.units)
 				return
 			}
 			u, err := v.Float64()
 			if err != nil || v.Type() != fastjson.TypeNumber {
-				w.invalid(n, path+".units", "", path+".units must be a number")
+				w.invalid(n, ps.units, "", path+".units must be a number")
 				return
 			}
 			if u <= 0 || u > 99999 {
-				w.invalid(n, path+".units", strconv.FormatFloat(u, 'g', 10, 64), path+".units must be more than 0 and at most 99999")
+				w.invalid(n, ps.units, strconv.FormatFloat(u, 'g', 10, 64), path+".units must be more than 0 and at most 99999")
 				return
 			}
 			l.Units = u
 		case 4:
-			l.Charge = w.money(n, path+".charge", v)
+			l.Charge = w.money(n, ps.charge, v)
 			hasCharge = true
 		case 5:
-			l.PlaceOfService = w.pos(n, path+".place_of_service", v)
+			l.PlaceOfService = w.pos(n, ps.pos, v)
 		case 6:
-			a, ok := w.array(n, path+".diagnosis_pointers", v)
+			a, ok := w.array(n, ps.pointers, v)
 			hasPointers = !ok || len(a) > 0
 			if !ok {
 				return
@@ -693,16 +700,16 @@ func (w *walker) line(i int, v *fastjson.Value) {
 		}
 	})
 	if !hasProc {
-		w.missing(n, path+".procedure.code", "the procedure code")
+		w.missing(n, ps.procCode, "the procedure code")
 	}
 	if !hasCharge {
-		w.missing(n, path+".charge", "the line charge")
+		w.missing(n, ps.charge, "the line charge")
 	}
 	if !hasDate && (c.StatementPeriod == nil || c.Form == Professional) {
-		w.missing(n, path+".service_date", "the service date")
+		w.missing(n, ps.serviceDate, "the service date")
 	}
 	if c.Form == Professional && !hasPointers {
-		w.missing(n, path+".diagnosis_pointers", "diagnosis pointers (which diagnoses this service treats)")
+		w.missing(n, ps.pointers, "diagnosis pointers (which diagnoses this service treats)")
 	}
 }
 
@@ -711,28 +718,29 @@ var procFields = []string{"code", "modifiers"}
 func (w *walker) procedure(i int, o *fastjson.Object) {
 	l := &w.c.Lines[i]
 	n := i + 1
-	path := LinePath(i, "procedure")
+	ps := &linePathSets[i]
+	path := ps.procedure
 	var raw string
 	hasCode := false
 	w.fields(n, path, o, procFields, func(k int, v *fastjson.Value) {
 		switch k {
 		case 0:
 			hasCode = true
-			if l.Procedure.Code, _ = w.code(n, path+".code", v); l.Procedure.Code != "" {
+			if l.Procedure.Code, _ = w.code(n, ps.procCode, v); l.Procedure.Code != "" {
 				raw = string(v.GetStringBytes())
 			}
 		case 1:
-			a, ok := w.array(n, path+".modifiers", v)
+			a, ok := w.array(n, ps.procMods, v)
 			if !ok {
 				return
 			}
 			if len(a) > MaxModifiers {
-				w.invalid(n, path+".modifiers", "", fmt.Sprintf("%d modifiers on one line; at most %d are allowed", len(a), MaxModifiers))
+				w.invalid(n, ps.procMods, "", fmt.Sprintf("%d modifiers on one line; at most %d are allowed", len(a), MaxModifiers))
 				a = a[:MaxModifiers]
 			}
 			l.Procedure.Modifiers = make([]string, 0, len(a))
 			for j, mv := range a {
-				mp := ModifierPath(i, j)
+				mp := ModPath(i, j)
 				m, ok := w.code(n, mp, mv)
 				if !ok {
 					continue
@@ -747,12 +755,12 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 	})
 	switch {
 	case !hasCode:
-		w.missing(n, path+".code", "the procedure code")
+		w.missing(n, ps.procCode, "the procedure code")
 	case l.Procedure.Code == "":
 	default:
 		l.Procedure.System = ProcedureSystem(l.Procedure.Code)
 		if l.Procedure.System == "" {
-			w.invalid(n, path+".code", raw, raw+" is not shaped like a CPT code (five digits, or four digits and F, T or U) or a HCPCS Level II code (a letter and four digits)")
+			w.invalid(n, ps.procCode, raw, raw+" is not shaped like a CPT code (five digits, or four digits and F, T or U) or a HCPCS Level II code (a letter and four digits)")
 		}
 	}
 }

@@ -202,3 +202,58 @@ func TestShow(t *testing.T) {
 		t.Errorf("Show long = %q", s)
 	}
 }
+
+func TestJSONDepth(t *testing.T) {
+	for s, want := range map[string]int{
+		`{}`: 1, `[[{}]]`: 3, `{"a":"[[[["}`: 1, `{"a":"\"[[["}`: 1, `{"a":"\\"}`: 1, `{"a":"\\\"[["}`: 1,
+		`{"a":"x\\\\"}, [[`: 2, `"unterminated [[[`: 0, `[{"k":["v\\","w"]}]`: 3,
+	} {
+		if got := jsonDepth([]byte(s)); got != want {
+			t.Errorf("jsonDepth(%s) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// depthReference is the plain byte loop jsonDepth replaces.
+func depthReference(b []byte) int {
+	depth, max, inStr := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return max
+}
+
+func TestJSONDepthMatchesReference(t *testing.T) {
+	alphabet := []byte(`{}[]"\ax`)
+	seed := uint32(7)
+	for n := 0; n < 200000; n++ {
+		l := int(seed % 24)
+		b := make([]byte, l)
+		for i := range b {
+			seed = seed*1664525 + 1013904223
+			b[i] = alphabet[(seed>>24)%uint32(len(alphabet))]
+		}
+		if got, want := jsonDepth(b), depthReference(b); got != want {
+			t.Fatalf("jsonDepth(%q) = %d, reference %d", b, got, want)
+		}
+	}
+}

@@ -68,3 +68,29 @@ func ModPath(i, j int) string {
 	}
 	return ModifierPath(i, j)
 }
+
+// linePathSet is every path of one line, made once.
+type linePathSet struct {
+	base, number, procedure, procCode, procMods, serviceDate, units, charge, pos, pointers string
+}
+
+// dxPathSet is every path of one diagnosis.
+type dxPathSet struct{ base, code, system string }
+
+var (
+	linePathSets = make([]linePathSet, MaxLinesInstitutional)
+	dxPathSets   = make([]dxPathSet, MaxDiagnosesInstitutional)
+)
+
+func init() {
+	for i := range linePathSets {
+		b := "lines[" + strconv.Itoa(i) + "]"
+		linePathSets[i] = linePathSet{base: b, number: b + ".number", procedure: b + ".procedure", procCode: b + ".procedure.code",
+			procMods: b + ".procedure.modifiers", serviceDate: b + ".service_date", units: b + ".units", charge: b + ".charge",
+			pos: b + ".place_of_service", pointers: b + ".diagnosis_pointers"}
+	}
+	for i := range dxPathSets {
+		b := "diagnoses[" + strconv.Itoa(i) + "]"
+		dxPathSets[i] = dxPathSet{base: b, code: b + ".code", system: b + ".system"}
+	}
+}
