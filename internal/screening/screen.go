@@ -143,11 +143,23 @@ func (st *state) dxDates() {
 	}
 	var all []civil.Date
 	for li := range c.Lines {
+		if d, ok := c.LineDate(li); ok {
+			all = addDate(all, d)
+		}
+	}
+	if len(all) <= 1 {
+		// One date for the whole claim (the common case): every diagnosis
+		// shares it.
+		for i := range st.dates {
+			st.dates[i] = all
+		}
+		return
+	}
+	for li := range c.Lines {
 		d, ok := c.LineDate(li)
 		if !ok {
 			continue
 		}
-		all = addDate(all, d)
 		for _, p := range c.Lines[li].Pointers {
 			if p >= 1 && p <= len(c.Diagnoses) {
 				st.dates[p-1] = addDate(st.dates[p-1], d)

@@ -74,6 +74,9 @@ func (st *state) pointerRule() {
 	n := len(c.Diagnoses)
 	for i := range c.Lines {
 		l := &c.Lines[i]
+		if l.PointerCount <= claim.MaxPointers && pointersOK(l.Pointers, n) {
+			continue // the common case: no finding, no path to build
+		}
 		path := claim.LinePath(i, "diagnosis_pointers")
 		if l.PointerCount > claim.MaxPointers {
 			st.add(rule.New(rule.PointerInvalid, i+1, path, "",
@@ -94,6 +97,16 @@ func (st *state) pointerRule() {
 			}
 		}
 	}
+}
+
+// pointersOK reports whether every pointer is in 1..n and none repeats.
+func pointersOK(ps []int, n int) bool {
+	for j, p := range ps {
+		if p < 1 || p > n || indexOf(ps[:j], p) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func indexOf(xs []int, x int) int {
