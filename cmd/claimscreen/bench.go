@@ -107,7 +107,7 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 	var m1 runtime.MemStats
 	runtime.ReadMemStats(&m1)
 	res.HeapMB = float64(m1.HeapAlloc-m0.HeapAlloc) / (1 << 20)
-	g, err := gen.New(snap, gen.Options{Seed: 42})
+	g, err := gen.New(rels, gen.Options{Seed: 42})
 	if err != nil {
 		return err
 	}

@@ -126,11 +126,11 @@ func hdr(m pipeline.Message, k string) string {
 // claims makes n distinct generated claims for the sample originators, plus
 // poison messages.
 func genClaims(t testing.TB, n int, orgs []string) [][]byte {
-	snap, err := samples.Snapshot()
+	rels, err := samples.Releases()
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gen.New(snap, gen.Options{Seed: 7, Originators: len(orgs)})
+	g, err := gen.New(rels, gen.Options{Seed: 7, Originators: len(orgs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +392,8 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 	n := max(b.N, 20000)
 	orgs := []string{"ORG-A", "ORG-B", "ORG-C", "ORG-D", "ORG-E"}
 	e := newE2E(b, orgs)
-	snap, _ := samples.Snapshot()
-	g, _ := gen.New(snap, gen.Options{Seed: 3, Originators: len(orgs)})
+	rels, _ := samples.Releases()
+	g, _ := gen.New(rels, gen.Options{Seed: 3, Originators: len(orgs)})
 	sink := e.conn.NewSink(kafkaio.SinkConfig{})
 	defer sink.Close()
 	var outs []pipeline.Output

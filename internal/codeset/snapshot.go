@@ -115,7 +115,42 @@ func NewSnapshot(rels []*Release) (*Snapshot, error) {
 			s.systems[sys] = buildSys(rs)
 		}
 	}
+	s.dropRows()
 	return s, nil
+}
+
+// dropRows makes the snapshot hold release headers without their rows: the
+// indexes have what lookups need, and a heap without 300,000 code strings
+// is one the garbage collector scans quickly.
+func (s *Snapshot) dropRows() {
+	hdr := map[*Release]*Release{}
+	light := func(r *Release) *Release {
+		if h, ok := hdr[r]; ok {
+			return h
+		}
+		h := *r
+		h.Codes, h.Edits, h.MUEs = nil, nil, nil
+		hdr[r] = &h
+		return &h
+	}
+	for i, r := range s.releases {
+		s.releases[i] = light(r)
+	}
+	for _, ix := range s.systems {
+		for _, ri := range ix.rels {
+			ri.rel = light(ri.rel)
+		}
+	}
+	for _, ix := range s.ptp {
+		if ix.rel != nil {
+			ix.rel = light(ix.rel)
+		}
+	}
+	for _, ms := range s.mue {
+		for _, m := range ms {
+			m.rel = light(m.rel)
+		}
+	}
 }
 
 func buildSys(rs []*Release) *sysIndex {

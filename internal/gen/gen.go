@@ -39,9 +39,9 @@ type Generator struct {
 	zdx, zpx   *rand.Zipf
 }
 
-// New prepares a generator from a snapshot: the codes valid on every day of
-// the date range are the pool.
-func New(snap *codeset.Snapshot, opt Options) (*Generator, error) {
+// New prepares a generator from loaded releases (with their rows): the codes
+// valid on every day of the date range are the pool.
+func New(rels []*codeset.Release, opt Options) (*Generator, error) {
 	if opt.ErrorShare == 0 {
 		opt.ErrorShare = 0.2
 	}
@@ -49,10 +49,10 @@ func New(snap *codeset.Snapshot, opt Options) (*Generator, error) {
 		opt.Originators = 5
 	}
 	if opt.From == 0 && opt.To == 0 {
-		opt.From, opt.To = pickRange(snap)
+		opt.From, opt.To = pickRange(rels)
 	}
 	g := &Generator{opt: opt, rng: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15))}
-	for _, r := range snap.Releases() {
+	for _, r := range rels {
 		if !r.Coverage.Contains(opt.From) || !r.Coverage.Contains(opt.To) {
 			continue
 		}
@@ -95,13 +95,13 @@ func New(snap *codeset.Snapshot, opt Options) (*Generator, error) {
 
 // pickRange finds the span covered by an ICD-10-CM and a procedure release,
 // preferring the latest.
-func pickRange(snap *codeset.Snapshot) (civil.Date, civil.Date) {
+func pickRange(rels []*codeset.Release) (civil.Date, civil.Date) {
 	var best civil.Range
-	for _, a := range snap.Releases() {
+	for _, a := range rels {
 		if a.System != codeset.ICD10CM {
 			continue
 		}
-		for _, b := range snap.Releases() {
+		for _, b := range rels {
 			if b.System != codeset.HCPCS && b.System != codeset.CPT {
 				continue
 			}

@@ -29,9 +29,15 @@ var CodeSets embed.FS
 //go:embed claims.ndjson
 var Claims []byte
 
+// Releases reads the sample code sets, with their rows.
+func Releases() ([]*codeset.Release, error) {
+	rels, _, err := codeset.LoadFS(CodeSets, "codesets")
+	return rels, err
+}
+
 // Snapshot loads the sample code sets.
 func Snapshot() (*codeset.Snapshot, error) {
-	rels, _, err := codeset.LoadFS(CodeSets, "codesets")
+	rels, err := Releases()
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ var realFiles = []string{"icd10cm/icd10cm_order_2024.txt.gz", "icd10cm/icd10cm_o
 
 // loadReal loads every ICD-10-CM and HCPCS file of shared/data (the HCPCS
 // text and CSV forms are the same release: the text form is indexed).
-func loadReal(b testing.TB) *codeset.Snapshot {
+func loadReal(b testing.TB) ([]*codeset.Release, *codeset.Snapshot) {
 	var rels []*codeset.Release
 	for _, f := range realFiles[:4] {
 		r, _, err := codeset.Open(testenv.SharedFile(b, f), "")
@@ -30,12 +30,12 @@ func loadReal(b testing.TB) *codeset.Snapshot {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return snap
+	return rels, snap
 }
 
 func benchClaims(b *testing.B, n int, uniform bool) (*screening.Screener, [][]byte) {
-	snap := loadReal(b)
-	g, err := gen.New(snap, gen.Options{Seed: 1, Uniform: uniform})
+	rels, snap := loadReal(b)
+	g, err := gen.New(rels, gen.Options{Seed: 1, Uniform: uniform})
 	if err != nil {
 		b.Fatal(err)
 	}
