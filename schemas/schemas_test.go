@@ -17,28 +17,9 @@ import (
 
 func compile(t *testing.T) map[string]*jsonschema.Schema {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	for _, n := range schemas.Names {
-		b, err := schemas.FS.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("%s: %v", n, err)
-		}
-		if err := c.AddResource(schemas.BaseURI+n, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := map[string]*jsonschema.Schema{}
-	for _, n := range schemas.Names {
-		s, err := c.Compile(schemas.BaseURI + n)
-		if err != nil {
-			t.Fatalf("compile %s: %v", n, err)
-		}
-		out[n] = s
+	out, err := schemas.Compile()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -509,6 +509,14 @@ func finishHCPCS(name string, proc, mod *Release) ([]*Release, error) {
 	return out, nil
 }
 
+// ReadCSV reads r as CSV and calls fn with each record and its line number;
+// a parse error or an error from fn comes back as a *LineError naming the
+// file (name) and line. Records are reused: copy what you keep (strings
+// are safe).
+func ReadCSV(name string, r io.Reader, fn func(rec []string, line int) error) error {
+	return csvRecords(name, r, -1, fn)
+}
+
 // csvRecords reads r as CSV and calls fn with each record and its line.
 func csvRecords(name string, r io.Reader, fields int, fn func(rec []string, line int) error) error {
 	cr := newCSV(r, fields)

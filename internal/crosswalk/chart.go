@@ -11,7 +11,6 @@ package crosswalk
 
 import (
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -126,40 +125,32 @@ var header = []string{"system", "code", "internal_code", "effective_from", "effe
 
 // Read reads chart rows from one CSV file; name is used in errors.
 func Read(name string, r io.Reader) ([]Row, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
 	var rows []Row
-	for first := true; ; first = false {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &codeset.LineError{File: name, Line: pe.Line, Err: pe.Err}
-			}
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
+	first := true
+	err := codeset.ReadCSV(name, r, func(rec []string, line int) error {
 		if first {
+			first = false
 			if len(rec) > 0 {
 				rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
 			}
 			if len(rec) < 5 || len(rec) > 6 || !headerOK(rec) {
-				return nil, &codeset.LineError{File: name, Line: line, Err: errors.New("header must be system,code,internal_code,effective_from,effective_to,note")}
+				return errors.New("header must be system,code,internal_code,effective_from,effective_to,note")
 			}
-			continue
+			return nil
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
+			return nil
 		}
 		row, err := parseRow(rec)
 		if err != nil {
-			return nil, &codeset.LineError{File: name, Line: line, Err: err}
+			return err
 		}
 		row.File, row.Line = name, line
 		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return rows, nil
 }

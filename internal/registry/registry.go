@@ -10,7 +10,6 @@
 package registry
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -49,46 +48,38 @@ func Load(path string) (*Registry, error) {
 
 // Parse reads a registry; name is used in errors.
 func Parse(name string, r io.Reader) (*Registry, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
 	reg := &Registry{entries: map[string]entry{}}
-	for first := true; ; first = false {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &codeset.LineError{File: name, Line: pe.Line, Err: pe.Err}
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
+	first := true
+	err := codeset.ReadCSV(name, r, func(rec []string, line int) error {
 		if first {
+			first = false
 			if strings.Join(rec, ",") != "originator_id,notice_topic,active" {
-				return nil, &codeset.LineError{File: name, Line: line, Err: errors.New("header must be originator_id,notice_topic,active")}
+				return errors.New("header must be originator_id,notice_topic,active")
 			}
-			continue
+			return nil
 		}
 		if len(rec) != 3 {
-			return nil, &codeset.LineError{File: name, Line: line, Err: fmt.Errorf("%d fields, want 3", len(rec))}
+			return fmt.Errorf("%d fields, want 3", len(rec))
 		}
 		id, topic := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
 		if !originatorRe.MatchString(id) {
-			return nil, &codeset.LineError{File: name, Line: line, Err: fmt.Errorf("originator_id %q must match ^[A-Za-z0-9._-]{1,64}$", id)}
+			return fmt.Errorf("originator_id %q must match ^[A-Za-z0-9._-]{1,64}$", id)
 		}
 		if topic != "" && !topicRe.MatchString(topic) {
-			return nil, &codeset.LineError{File: name, Line: line, Err: fmt.Errorf("notice_topic %q is not a valid topic name", topic)}
+			return fmt.Errorf("notice_topic %q is not a valid topic name", topic)
 		}
 		active, err := strconv.ParseBool(strings.TrimSpace(rec[2]))
 		if err != nil {
-			return nil, &codeset.LineError{File: name, Line: line, Err: fmt.Errorf("active %q must be true or false", rec[2])}
+			return fmt.Errorf("active %q must be true or false", rec[2])
 		}
 		if _, dup := reg.entries[id]; dup {
-			return nil, &codeset.LineError{File: name, Line: line, Err: fmt.Errorf("originator %s is listed twice", id)}
+			return fmt.Errorf("originator %s is listed twice", id)
 		}
 		reg.entries[id] = entry{topic, active}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return reg, nil
 }

@@ -24,25 +24,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func schemaSet(t *testing.T) map[string]*jsonschema.Schema {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	for _, n := range schemas.Names {
-		b, _ := schemas.FS.ReadFile(n)
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.AddResource(schemas.BaseURI+n, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := map[string]*jsonschema.Schema{}
-	for _, n := range schemas.Names {
-		s, err := c.Compile(schemas.BaseURI + n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[n] = s
+	out, err := schemas.Compile()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

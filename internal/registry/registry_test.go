@@ -1,0 +1,37 @@
+package registry
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	r, err := Parse("o.csv", strings.NewReader("originator_id,notice_topic,active\nLAB-0042,,true\nCLINIC-1,notices.clinic-1,true\nOLD-9,,false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topic, ok := r.Lookup("CLINIC-1"); !ok || topic != "notices.clinic-1" {
+		t.Errorf("CLINIC-1: %q %v", topic, ok)
+	}
+	if _, ok := r.Lookup("OLD-9"); ok {
+		t.Error("an inactive originator is allowed")
+	}
+	if _, ok := r.Lookup("NOPE"); ok {
+		t.Error("an unknown originator is allowed")
+	}
+	if len(r.Originators()) != 2 {
+		t.Errorf("active: %v", r.Originators())
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"id,topic\n", "o.csv:1: header"},
+		{"originator_id,notice_topic,active\nA/B,,true\n", "o.csv:2: originator_id"},
+		{"originator_id,notice_topic,active\nA,bad topic,true\n", "o.csv:2: notice_topic"},
+		{"originator_id,notice_topic,active\nA,,yes please\n", "o.csv:2: active"},
+		{"originator_id,notice_topic,active\nA,,true\nA,,false\n", "o.csv:3: originator A is listed twice"},
+		{"originator_id,notice_topic,active\nA,true\n", "o.csv:2: 2 fields"},
+	} {
+		if _, err := Parse("o.csv", strings.NewReader(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %s", tc.body, err, tc.want)
+		}
+	}
+}
