@@ -143,14 +143,9 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "SYSTEM\tVERSION\tSTATE\tCOVERS\tROWS\tSOURCE\tSHA-256\tIMPORTED\tACTIVATED")
 		for _, r := range list {
-			state, act := "imported", "-"
+			state, act := lifecycle(r.ActivatedAt, r.RetiredAt), "-"
 			if r.ActivatedAt != nil {
 				act = r.ActivatedAt.UTC().Format(time.RFC3339)
-			}
-			if r.Active() {
-				state = "active"
-			} else if r.RetiredAt != nil {
-				state = "retired"
 			}
 			v := r.Version
 			if r.Part != "" {
@@ -205,13 +200,7 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "VERSION\tSTATE\tROWS\tSOURCES\tSHA-256")
 		for _, c := range list {
-			state := "imported"
-			if c.ActivatedAt != nil && c.RetiredAt == nil {
-				state = "active"
-			} else if c.RetiredAt != nil {
-				state = "retired"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", c.Version, state, c.Rows, c.Sources, c.SHA256[:16])
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", c.Version, lifecycle(c.ActivatedAt, c.RetiredAt), c.Rows, c.Sources, c.SHA256[:16])
 		}
 		return tw.Flush()
 	}
@@ -272,3 +261,14 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 }
 
 var originatorID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// lifecycle names a release's or chart's state for listings.
+func lifecycle(activated, retired *time.Time) string {
+	switch {
+	case retired != nil:
+		return "retired"
+	case activated != nil:
+		return "active"
+	}
+	return "imported"
+}

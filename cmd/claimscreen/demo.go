@@ -64,11 +64,11 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 	for sc2.Scan() {
 		line := append([]byte(nil), sc2.Bytes()...)
 		key := ""
-		var head struct{ ClaimID, OriginatorID string }
-		var probe map[string]any
-		if json.Unmarshal(line, &probe) == nil {
-			head.ClaimID, _ = probe["claim_id"].(string)
-			head.OriginatorID, _ = probe["originator_id"].(string)
+		var head struct {
+			ClaimID      string `json:"claim_id"`
+			OriginatorID string `json:"originator_id"`
+		}
+		if json.Unmarshal(line, &head) == nil {
 			key = head.OriginatorID + "/" + head.ClaimID
 		}
 		in = append(in, pipeline.Output{Topic: cfg.InputTopic, Key: []byte(key), Value: line})

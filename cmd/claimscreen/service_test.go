@@ -396,26 +396,24 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 	g, _ := gen.New(rels, gen.Options{Seed: 3, Originators: len(orgs)})
 	sink := e.conn.NewSink(kafkaio.SinkConfig{})
 	defer sink.Close()
-	var outs []pipeline.Output
-	for i := 0; i < n; i++ {
+	msgs := make([][]byte, n)
+	for i := range msgs {
 		v, _ := g.Next()
 		for j, o := range orgs {
 			v = []byte(strings.Replace(string(v), gen.Originator(j), o, 1))
 		}
-		outs = append(outs, pipeline.Output{Topic: e.cfg.InputTopic, Key: []byte(fmt.Sprint(i)), Value: v})
-		if len(outs) == 5000 || i == n-1 {
-			if err := writeRetry(context.Background(), sink, outs); err != nil {
-				b.Fatal(err)
-			}
-			outs = outs[:0]
-		}
+		msgs[i] = v
+	}
+	if err := produceAll(context.Background(), sink, e.cfg.InputTopic, msgs); err != nil {
+		b.Fatal(err)
 	}
 	sc, _ := samples.Screener(nil)
 	var ptr atomic.Pointer[screening.Screener]
 	ptr.Store(sc)
 	src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.InputTopic, GroupID: e.cfg.GroupID}, nil)
 	defer src.Close()
-	counting := &countingSource{Source: src}
+	var committed, first atomic.Int64
+	counting := &countingSrc{Source: src, total: &committed, first: &first}
 	var ledger pipeline.Ledger = mem.NewLedger()
 	if withPostgres {
 		pool, err := postgres.Open(context.Background(), testenv.FreshDatabase(b, migrateURL))
@@ -434,7 +432,7 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	for counting.committed.Load() < int64(n) {
+	for committed.Load() < int64(n) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	el := time.Since(start)
@@ -443,17 +441,4 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 	<-done
 	b.ReportMetric(float64(n)/el.Seconds(), "claims/s")
 	b.ReportMetric(float64(n), "claims")
-}
-
-type countingSource struct {
-	pipeline.Source
-	committed atomic.Int64
-}
-
-func (c *countingSource) Commit(ctx context.Context, msgs []pipeline.Message) error {
-	err := c.Source.Commit(ctx, msgs)
-	if err == nil {
-		c.committed.Add(int64(len(msgs)))
-	}
-	return err
 }

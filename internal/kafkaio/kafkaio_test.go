@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/claimscreen/claimscreen/internal/testenv"
@@ -25,25 +24,18 @@ func conn(t *testing.T) *Conn {
 
 func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()) }
 
-// ReadTopic reads the first n messages of every partition of topic, from the
-// beginning, without a consumer group.
-func ReadTopic(t *testing.T, c *Conn, topic string, n int) []pipeline.Output {
+// readTopic reads the first n messages of topic with Drain.
+func readTopic(t *testing.T, c *Conn, topic string, n int) []pipeline.Output {
 	t.Helper()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: topic, Dialer: c.dialer, GroupID: uniq("reader"), StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
-	defer r.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out []pipeline.Output
-	for len(out) < n {
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			t.Fatalf("read %s: got %d of %d: %v", topic, len(out), n, err)
-		}
-		h := make([]pipeline.Header, len(m.Headers))
-		for i, x := range m.Headers {
-			h[i] = pipeline.Header{Key: x.Key, Value: x.Value}
-		}
-		out = append(out, pipeline.Output{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: h})
+	msgs, err := c.Drain(ctx, topic, n)
+	if err != nil {
+		t.Fatalf("read %s: got %d of %d: %v", topic, len(msgs), n, err)
+	}
+	out := make([]pipeline.Output, len(msgs))
+	for i, m := range msgs {
+		out[i] = pipeline.Output{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: m.Headers}
 	}
 	return out
 }
@@ -82,7 +74,7 @@ func conformance(t *testing.T, c *Conn) {
 	defer sink.Close()
 	t.Run("sink", func(t *testing.T) {
 		pipelinetest.TestSink(t, pipelinetest.SinkEnv{Sink: sink, Topics: [2]string{a, b}, Missing: uniq("missing"),
-			Read: func(t *testing.T, topic string, n int) []pipeline.Output { return ReadTopic(t, c, topic, n) }})
+			Read: func(t *testing.T, topic string, n int) []pipeline.Output { return readTopic(t, c, topic, n) }})
 	})
 	group := uniq("g")
 	t.Run("source", func(t *testing.T) {

@@ -207,10 +207,3 @@ func (l *Ledger) Redecide(ctx context.Context, s pipeline.Submission, d screenin
 	}
 	return tx.Commit(ctx)
 }
-
-// History returns the number of history rows of a submission.
-func (l *Ledger) History(ctx context.Context, originator, claimID string) (int, error) {
-	var n int
-	err := l.pool.QueryRow(ctx, `SELECT count(*) FROM decision_history WHERE originator_id = $1 AND claim_id = $2`, originator, claimID).Scan(&n)
-	return n, err
-}

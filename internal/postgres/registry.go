@@ -101,9 +101,6 @@ type ReleaseInfo struct {
 	ActivatedAt, RetiredAt                        *time.Time
 }
 
-// Active reports whether the release is in use.
-func (r ReleaseInfo) Active() bool { return r.ActivatedAt != nil && r.RetiredAt == nil }
-
 // ListReleases returns every release, by system and version.
 func (r *Registry) ListReleases(ctx context.Context) ([]ReleaseInfo, error) {
 	rows, err := r.pool.Query(ctx, `SELECT system, version, part, source, format, sha256, coverage_from, coverage_to, rows, imported_at, activated_at, retired_at

@@ -119,16 +119,6 @@ func Lookup(id ID) (*Spec, bool) {
 	return s, ok
 }
 
-// IDs returns every rule id, sorted.
-func IDs() []ID {
-	ids := make([]ID, 0, len(Table))
-	for _, s := range Table {
-		ids = append(ids, s.ID)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
-}
-
 // Finding is one problem found on a claim.
 type Finding struct {
 	Rule     ID       `json:"rule"`

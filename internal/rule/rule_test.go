@@ -6,7 +6,7 @@ import (
 )
 
 func TestTable(t *testing.T) {
-	if len(Table) != 18 || len(IDs()) != 18 {
+	if len(Table) != 18 || len(byID) != 18 {
 		t.Fatalf("%d rules", len(Table))
 	}
 	for _, s := range Table {

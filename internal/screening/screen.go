@@ -28,12 +28,6 @@ func New(snap *codeset.Snapshot, chart *crosswalk.Chart, policy *rule.Policy) *S
 	return &Screener{snap: snap, chart: chart, policy: policy}
 }
 
-// Snapshot returns the code-set snapshot in use.
-func (s *Screener) Snapshot() *codeset.Snapshot { return s.snap }
-
-// Chart returns the crosswalk chart in use.
-func (s *Screener) Chart() *crosswalk.Chart { return s.chart }
-
 // Input is one claim to screen.
 type Input struct {
 	Claim *claim.Claim

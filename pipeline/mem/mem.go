@@ -225,17 +225,6 @@ next:
 	return inserted, nil
 }
 
-// All returns every submission recorded.
-func (l *Ledger) All() []pipeline.Submission {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []pipeline.Submission
-	for _, s := range l.subs {
-		out = append(out, s...)
-	}
-	return out
-}
-
 // MarkPublished implements pipeline.Ledger.
 func (l *Ledger) MarkPublished(ctx context.Context, subs []pipeline.Submission, at time.Time) error {
 	l.mu.Lock()
