@@ -1,6 +1,6 @@
 // Package pipeline owns claimscreen's batch loop and the interfaces it needs:
 //
-//	fetch -> decode -> screen -> route -> record -> write -> mark published -> commit
+//	fetch -> decode -> screen -> route -> record -> write -> mark published and commit
 //
 // A Source gives batches of submitted messages; a Sink publishes outputs
 // (review, notices, held, dead letters); a Ledger remembers every
@@ -34,6 +34,10 @@
 //   - Two batches overlap: batch N is written, marked published and
 //     committed while batch N+1 is decoded, screened and recorded. Commits
 //     stay in order, each after its own batch's outputs are acknowledged.
+//     Marking published and committing run at once: either one closes the
+//     duplicate window for the batch.
+//   - The work of each claim (decode, screen, encode) is spread over the
+//     cores; what depends on other claims of the batch runs in input order.
 //   - On shutdown the batches in hand are finished, written and committed
 //     within the shutdown timeout.
 package pipeline

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -225,6 +227,14 @@ type item struct {
 	isNew  bool        // decided in this batch
 	skip   bool        // already published: no output
 	output *Output
+	topic  string // where its decision goes
+
+	// For a new submission: whether the claim has another recorded
+	// content, and what it replaces. For a later copy of a submission new
+	// in this batch: the item deciding it, plus one.
+	different bool
+	replaces  string
+	leader    int
 }
 
 // ProcessBatch decodes, screens, routes, records and publishes a batch, and
@@ -247,42 +257,54 @@ type prepared struct {
 	start     time.Time
 }
 
+// parallelMin is the fewest items worth spreading over the cores.
+const parallelMin = 64
+
+// forEach calls fn for 0..n-1, spread over GOMAXPROCS goroutines when n is
+// large enough to pay for them. fn must touch only its own item.
+func forEach(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += per {
+		hi := min(lo+per, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // prepare decodes, screens and routes a batch, and records its new
-// decisions in the ledger.
+// decisions in the ledger. The work of each claim (decode, hash, screen,
+// encode the output) runs on every core; what depends on the other claims
+// of the batch (the ledger, copies within the batch) runs in order.
 func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, error) {
 	start := p.cfg.Now()
 	sc := p.screener.Load()
 	items := make([]item, len(msgs))
+	forEach(len(msgs), func(i int) { p.decode(&items[i], msgs[i]) })
+
 	var keys []string
 	seenKey := map[string]bool{}
-	for i, m := range msgs {
-		it := &items[i]
-		it.msg = m
-		c, fs, err := p.dec.Decode(m.Value, m.Time)
-		if err != nil {
-			var de *claim.DecodeError
-			reason, detail := claim.ReasonMalformed, err.Error()
-			if errors.As(err, &de) {
-				reason, detail = de.Reason, de.Detail
+	for i := range items {
+		if c := items[i].claim; c != nil {
+			if k := c.Key(); !seenKey[k] {
+				seenKey[k] = true
+				keys = append(keys, k)
 			}
-			p.deadLetter(it, reason, detail)
-			continue
-		}
-		if p.cfg.Registry != nil {
-			if _, ok := p.cfg.Registry.Lookup(c.OriginatorID); !ok {
-				p.deadLetter(it, ReasonUnknownOriginator, "originator "+c.OriginatorID+" is not registered or not active")
-				continue
-			}
-		}
-		it.claim = c
-		it.body, it.hash = c.Encode()
-		it.fs = fs
-		if k := c.Key(); !seenKey[k] {
-			seenKey[k] = true
-			keys = append(keys, k)
 		}
 	}
-
 	var prior map[string][]Submission
 	if len(keys) > 0 {
 		if err := p.retry(ctx, "ledger", func() (err error) {
@@ -292,20 +314,20 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 			return nil, err
 		}
 	}
-
 	if prior == nil {
 		prior = map[string][]Submission{}
 	}
+
+	// In order: what each claim is against the ledger and the messages
+	// before it in the batch.
 	now := p.cfg.Now()
-	var record []Submission
-	var recordItem []int // the item of each record
+	leader := map[[2]string]int{} // key, hash → the item deciding it in this batch
 	for i := range items {
 		it := &items[i]
 		if it.claim == nil {
 			continue
 		}
-		c := it.claim
-		k := c.Key()
+		k := it.claim.Key()
 		var same *Submission
 		different := false
 		for j := range prior[k] {
@@ -316,25 +338,69 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 				different = true
 			}
 		}
-		if same != nil {
+		switch l, copied := leader[[2]string{k, it.hash}]; {
+		case copied:
+			// A later message of the batch with the same content gets that
+			// decision, and publishes nothing: the first one does.
+			it.leader, it.skip = l+1, true
+		case same != nil:
 			cp := *same
 			it.sub = &cp
 			// Publish a recorded decision only for its own message
 			// redelivered; any other copy's outputs come from that one.
 			it.skip = same.Published || same.Source != (Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset})
 			same.Published = true // a later copy in this batch publishes nothing
-		} else {
-			d := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: different})
-			body := it.body
-			s := Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
-				Claim: body, Decision: d, DecidedAt: now, Replaces: replaces(c.Frequency, prior[k]),
-				Source: Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset}}
-			it.sub, it.isNew = &s, true
+		default:
+			it.isNew, it.different, it.replaces = true, different, replaces(it.claim.Frequency, prior[k])
+			leader[[2]string{k, it.hash}] = i
+			prior[k] = append(prior[k], Submission{Hash: it.hash, DecidedAt: now, Published: true})
 		}
-		topic, ok, err := p.routeTopic(ctx, c, it.sub.Decision.Outcome)
+	}
+
+	var encErr atomic.Pointer[error]
+	forEach(len(items), func(i int) {
+		it := &items[i]
+		if !it.isNew {
+			return
+		}
+		c := it.claim
+		d := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: it.different})
+		dj, err := json.Marshal(d)
+		if err != nil {
+			encErr.Store(&err)
+			return
+		}
+		it.sub = &Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
+			Claim: it.body, Decision: d, DecisionJSON: dj, DecidedAt: now, Replaces: it.replaces,
+			Source: Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset}}
+	})
+
+	if e := encErr.Load(); e != nil {
+		return nil, fmt.Errorf("encode decision: %w", *e)
+	}
+	var record []Submission
+	var recordItem []int // the item of each record
+	for i := range items {
+		it := &items[i]
+		if it.claim == nil {
+			continue
+		}
+		if it.leader > 0 {
+			l := &items[it.leader-1]
+			if l.claim == nil { // its first copy could not be routed: nor can it
+				p.deadLetter(it, ReasonNoticeTopicMissing, "notice topic "+l.topic+" does not exist; create it and replay this message")
+				it.claim = nil
+				continue
+			}
+			cp := *l.sub
+			cp.Published = true
+			it.sub = &cp
+		}
+		topic, ok, err := p.routeTopic(ctx, it.claim, it.sub.Decision.Outcome)
 		if err != nil {
 			return nil, err
 		}
+		it.topic = topic
 		if !ok {
 			p.deadLetter(it, ReasonNoticeTopicMissing, "notice topic "+topic+" does not exist; create it and replay this message")
 			it.claim, it.sub = nil, nil
@@ -343,21 +409,24 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 		if it.isNew {
 			record = append(record, *it.sub)
 			recordItem = append(recordItem, i)
-			// A later message of the batch with the same content gets this
-			// decision, and publishes nothing: this one does.
-			seen := *it.sub
-			seen.Published = true
-			prior[k] = append(prior[k], seen)
 			p.obs.Decided(it.sub.Decision.Outcome, &it.sub.Decision)
 		}
-		if it.skip {
-			continue
+	}
+
+	forEach(len(items), func(i int) {
+		it := &items[i]
+		if it.claim == nil || it.skip {
+			return
 		}
-		out, err := decisionOutput(topic, c, it.body, it.hash, it.sub.Decision, it.sub.DecidedAt)
+		out, err := decisionOutput(it.topic, it.claim, it.body, it.hash, it.sub.Decision, it.sub.DecisionJSON, it.sub.DecidedAt)
 		if err != nil {
-			return nil, fmt.Errorf("encode output: %w", err)
+			encErr.Store(&err)
+			return
 		}
 		it.output = &out
+	})
+	if e := encErr.Load(); e != nil {
+		return nil, fmt.Errorf("encode output: %w", *e)
 	}
 
 	if len(record) > 0 {
@@ -393,6 +462,30 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 	return &prepared{msgs: msgs, items: items, outs: outs, published: published, start: start}, nil
 }
 
+// decode decodes one message into its item, or dead-letters it.
+func (p *Pipeline) decode(it *item, m Message) {
+	it.msg = m
+	c, fs, err := p.dec.Decode(m.Value, m.Time)
+	if err != nil {
+		var de *claim.DecodeError
+		reason, detail := claim.ReasonMalformed, err.Error()
+		if errors.As(err, &de) {
+			reason, detail = de.Reason, de.Detail
+		}
+		p.deadLetter(it, reason, detail)
+		return
+	}
+	if p.cfg.Registry != nil {
+		if _, ok := p.cfg.Registry.Lookup(c.OriginatorID); !ok {
+			p.deadLetter(it, ReasonUnknownOriginator, "originator "+c.OriginatorID+" is not registered or not active")
+			return
+		}
+	}
+	it.claim = c
+	it.body, it.hash = c.Encode()
+	it.fs = fs
+}
+
 // publish writes a prepared batch's outputs, marks its decisions published
 // and commits its offsets.
 func (p *Pipeline) publish(ctx context.Context, b *prepared) error {
@@ -400,16 +493,25 @@ func (p *Pipeline) publish(ctx context.Context, b *prepared) error {
 	if err := p.write(ctx, b.outs); err != nil {
 		return err
 	}
-	if len(published) > 0 {
-		if err := p.retry(ctx, "ledger", func() error { return p.ledger.MarkPublished(ctx, published, p.cfg.Now()) }); err != nil {
-			return err
+	// Marking published and committing go at once: a commit makes the batch
+	// never redelivered, a mark makes a redelivery publish nothing, so
+	// either one alone closes the duplicate window.
+	marked := make(chan error, 1)
+	go func() {
+		if len(published) == 0 {
+			marked <- nil
+			return
 		}
-	}
+		marked <- p.retry(ctx, "ledger", func() error { return p.ledger.MarkPublished(ctx, published, p.cfg.Now()) })
+	}()
 	if err := p.src.Commit(ctx, msgs); err != nil {
 		// The batch is written and recorded: a redelivery is answered from
 		// the ledger. Log it and go on.
 		p.obs.Fault("commit")
 		p.log.Warn("commit failed; the batch may be redelivered and will be answered from the ledger", zap.Error(err), zap.Int("messages", len(msgs)))
+	}
+	if err := <-marked; err != nil {
+		return err
 	}
 	p.obs.Ready(true)
 	p.obs.Batch(len(msgs), p.cfg.Now().Sub(b.start))

@@ -80,6 +80,9 @@ type Submission struct {
 	Frequency    string
 	Claim        []byte // the normalised claim, JSON
 	Decision     screening.Decision
+	// DecisionJSON is Decision encoded, when the pipeline already encoded
+	// it (a ledger may store it as it is); nil otherwise.
+	DecisionJSON []byte
 	// Replaces is the hash of the earlier submission a replacement (7) or
 	// void (8) applies to, when there is one.
 	Replaces    string

@@ -72,15 +72,17 @@ func deadLetter(t Topics, m Message, reason, detail string) Output {
 }
 
 // decisionOutput builds the review, held or notice message of a decision.
-func decisionOutput(topic string, c *claim.Claim, body []byte, hash string, d screening.Decision, decidedAt time.Time) (Output, error) {
-	var v any
+func decisionOutput(topic string, c *claim.Claim, body []byte, hash string, d screening.Decision, decisionJSON []byte, decidedAt time.Time) (Output, error) {
+	var b []byte
+	var err error
 	schema := notice.ReviewSchema
 	if d.Outcome == screening.Rejected {
-		v, schema = notice.NewNotice(c, hash, d, decidedAt), notice.NoticeSchema
+		b, err = json.Marshal(notice.NewNotice(c, hash, d, decidedAt))
+		schema = notice.NoticeSchema
 	} else {
-		v = notice.NewReview(c, body, hash, d, decidedAt)
+		r := notice.NewReview(c, body, hash, d, decidedAt)
+		b, err = r.Encode(decisionJSON)
 	}
-	b, err := json.Marshal(v)
 	if err != nil {
 		return Output{}, err
 	}
@@ -108,5 +110,5 @@ func RouteDecision(t Topics, reg Registry, c *claim.Claim, body []byte, hash str
 			topic = t.NoticeTopic(c.OriginatorID)
 		}
 	}
-	return decisionOutput(topic, c, body, hash, d, decidedAt)
+	return decisionOutput(topic, c, body, hash, d, nil, decidedAt)
 }

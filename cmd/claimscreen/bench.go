@@ -618,9 +618,9 @@ var benchWorkers = 1
 // clearBenchRows deletes the ledger rows of the generated originators and
 // vacuums, so that one run's dead rows do not slow the next.
 func clearBenchRows(ctx context.Context, pool *pgxpool.Pool) error {
-	if _, err := pool.Exec(ctx, "DELETE FROM decision WHERE originator_id LIKE 'ORIG-%'"); err != nil {
+	if _, err := pool.Exec(ctx, "DELETE FROM decision WHERE originator_id LIKE 'ORIG-%'; DELETE FROM decision_published WHERE originator_id LIKE 'ORIG-%'"); err != nil {
 		return err
 	}
-	_, err := pool.Exec(ctx, "VACUUM ANALYZE decision")
+	_, err := pool.Exec(ctx, "VACUUM ANALYZE decision, decision_published")
 	return err
 }

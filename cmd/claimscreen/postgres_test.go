@@ -74,7 +74,7 @@ func simpleClaim(id string) []byte {
 
 func ledgerCount(t *testing.T, pool *pgxpool.Pool, where string) int {
 	var n int
-	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM decision WHERE "+where).Scan(&n); err != nil {
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM ledger WHERE "+where).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

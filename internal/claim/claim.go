@@ -137,7 +137,7 @@ type Date struct {
 func (d Date) IsZero() bool { return d.Text == "" }
 
 // MarshalJSON writes the date as given.
-func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.Text) }
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.Text), nil }
 
 // Money is a decimal amount as given and, when OK, in cents.
 type Money struct {
@@ -150,7 +150,7 @@ type Money struct {
 func (m Money) IsZero() bool { return m.Text == "" }
 
 // MarshalJSON writes the amount as given.
-func (m Money) MarshalJSON() ([]byte, error) { return json.Marshal(m.Text) }
+func (m Money) MarshalText() ([]byte, error) { return []byte(m.Text), nil }
 
 // LineDate is the date that selects code-set versions for line i: its
 // service date, or else the statement period's first day.

@@ -76,3 +76,35 @@ func NewReview(c *claim.Claim, body []byte, hash string, d screening.Decision, d
 	}
 	return r
 }
+
+// reviewHead is Review without the claim and the decision, which Encode
+// splices in as they are.
+type reviewHead struct {
+	Schema     string    `json:"schema"`
+	DecisionID string    `json:"decision_id"`
+	DecidedAt  time.Time `json:"decided_at"`
+	HoldReason string    `json:"hold_reason,omitempty"`
+}
+
+// Encode returns the same bytes as json.Marshal(r), without re-reading the
+// claim (already JSON) and with the decision as encoded once for the ledger
+// (decision: json.Marshal(r.Decision), or nil to encode it here).
+func (r *Review) Encode(decision []byte) ([]byte, error) {
+	if decision == nil {
+		var err error
+		if decision, err = json.Marshal(r.Decision); err != nil {
+			return nil, err
+		}
+	}
+	head, err := json.Marshal(reviewHead{r.Schema, r.DecisionID, r.DecidedAt, r.HoldReason})
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(head)+len(r.Claim)+len(decision)+24)
+	b = append(b, head[:len(head)-1]...)
+	b = append(b, `,"claim":`...)
+	b = append(b, r.Claim...)
+	b = append(b, `,"decision":`...)
+	b = append(b, decision...)
+	return append(b, '}'), nil
+}

@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/claimscreen/claimscreen/internal/screening"
@@ -23,6 +25,8 @@ func NewLedger(pool *pgxpool.Pool) *Ledger { return &Ledger{pool: pool} }
 
 var _ pipeline.Ledger = (*Ledger)(nil)
 
+// ledgerCols are the columns of a submission, read from the ledger view
+// (decision with its publication time).
 const ledgerCols = `originator_id, claim_id, content_hash, frequency, coalesce(replaces_hash, ''), claim, decision,
 	source_topic, source_partition, source_offset, decided_at, published_at`
 
@@ -32,7 +36,7 @@ func (l *Ledger) Prior(ctx context.Context, keys []string) (map[string][]pipelin
 	for i, k := range keys {
 		orgs[i], ids[i], _ = strings.Cut(k, "/")
 	}
-	rows, err := l.pool.Query(ctx, `SELECT `+ledgerCols+` FROM decision
+	rows, err := l.pool.Query(ctx, `SELECT `+ledgerCols+` FROM ledger
 		WHERE (originator_id, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, orgs, ids)
 	if err != nil {
 		return nil, fmt.Errorf("ledger prior: %w", err)
@@ -66,10 +70,53 @@ func scanSubmission(scan func(...any) error) (pipeline.Submission, error) {
 	return s, nil
 }
 
-// Record implements pipeline.Ledger: the batch is copied (COPY, binary)
-// into a temporary table and inserted from there with ON CONFLICT DO
-// NOTHING; the rows it returns are the ones it inserted.
+var recordCols = []string{"originator_id", "claim_id", "content_hash", "frequency", "replaces_hash", "claim", "decision", "outcome", "codesets",
+	"source_topic", "source_partition", "source_offset", "decided_at"}
+
+// recordRows is the COPY source of a batch of submissions.
+func recordRows(subs []pipeline.Submission) pgx.CopyFromSource {
+	return pgx.CopyFromSlice(len(subs), func(i int) ([]any, error) {
+		s := subs[i]
+		d := s.DecisionJSON
+		if d == nil {
+			var err error
+			if d, err = json.Marshal(s.Decision); err != nil {
+				return nil, err
+			}
+		}
+		cs, _ := json.Marshal(s.Decision.Codesets)
+		var repl *string
+		if s.Replaces != "" {
+			repl = &s.Replaces
+		}
+		return []any{s.OriginatorID, s.ClaimID, s.Hash, s.Frequency, repl, string(s.Claim), string(d), string(s.Decision.Outcome), string(cs),
+			s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt}, nil
+	})
+}
+
+// Record implements pipeline.Ledger. The pipeline records only what Prior
+// did not find, so the batch is first copied (COPY, binary) straight into
+// the ledger: one statement, all or nothing. Only when that meets a row
+// another instance recorded meanwhile (a unique violation) is the batch
+// copied into a temporary table and inserted from there with ON CONFLICT
+// DO NOTHING; the rows that returns are the ones inserted.
 func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
+	_, err := l.pool.CopyFrom(ctx, pgx.Identifier{"decision"}, recordCols, recordRows(subs))
+	if err == nil {
+		inserted := make([]bool, len(subs))
+		for i := range inserted {
+			inserted[i] = true
+		}
+		return inserted, nil
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		return nil, fmt.Errorf("ledger record: copy: %w", err)
+	}
+	return l.recordConflicting(ctx, subs)
+}
+
+func (l *Ledger) recordConflicting(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
 	tx, err := l.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ledger record: %w", err)
@@ -78,24 +125,7 @@ func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE decision_in (LIKE decision INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 		return nil, fmt.Errorf("ledger record: %w", err)
 	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"decision_in"},
-		[]string{"originator_id", "claim_id", "content_hash", "frequency", "replaces_hash", "claim", "decision", "outcome", "codesets",
-			"source_topic", "source_partition", "source_offset", "decided_at"},
-		pgx.CopyFromSlice(len(subs), func(i int) ([]any, error) {
-			s := subs[i]
-			d, err := json.Marshal(s.Decision)
-			if err != nil {
-				return nil, err
-			}
-			cs, _ := json.Marshal(s.Decision.Codesets)
-			var repl *string
-			if s.Replaces != "" {
-				repl = &s.Replaces
-			}
-			return []any{s.OriginatorID, s.ClaimID, s.Hash, s.Frequency, repl, string(s.Claim), string(d), string(s.Decision.Outcome), string(cs),
-				s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt}, nil
-		}))
-	if err != nil {
+	if _, err = tx.CopyFrom(ctx, pgx.Identifier{"decision_in"}, recordCols, recordRows(subs)); err != nil {
 		return nil, fmt.Errorf("ledger record: copy: %w", err)
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO decision SELECT * FROM decision_in ON CONFLICT DO NOTHING RETURNING originator_id, claim_id, content_hash`)
@@ -127,15 +157,16 @@ func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool
 	return inserted, nil
 }
 
-// MarkPublished implements pipeline.Ledger.
+// MarkPublished implements pipeline.Ledger: it inserts narrow rows into
+// decision_published (the first publication time is kept).
 func (l *Ledger) MarkPublished(ctx context.Context, subs []pipeline.Submission, at time.Time) error {
 	n := len(subs)
 	orgs, ids, hashes := make([]string, n), make([]string, n), make([]string, n)
 	for i, s := range subs {
 		orgs[i], ids[i], hashes[i] = s.OriginatorID, s.ClaimID, s.Hash
 	}
-	_, err := l.pool.Exec(ctx, `UPDATE decision SET published_at = $4
-		WHERE published_at IS NULL AND (originator_id, claim_id, content_hash) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+	_, err := l.pool.Exec(ctx, `INSERT INTO decision_published
+		SELECT o, c, h, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS k(o, c, h) ON CONFLICT DO NOTHING`,
 		orgs, ids, hashes, at)
 	if err != nil {
 		return fmt.Errorf("ledger mark published: %w", err)
@@ -152,7 +183,7 @@ type Filter struct {
 
 // Select returns the submissions matching f, oldest first.
 func (l *Ledger) Select(ctx context.Context, f Filter) ([]pipeline.Submission, error) {
-	q := `SELECT ` + ledgerCols + ` FROM decision WHERE true`
+	q := `SELECT ` + ledgerCols + ` FROM ledger WHERE true`
 	var args []any
 	if f.Outcome != "" {
 		args = append(args, f.Outcome)
@@ -201,8 +232,12 @@ func (l *Ledger) Redecide(ctx context.Context, s pipeline.Submission, d screenin
 		VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6)`, s.OriginatorID, s.ClaimID, s.Hash, string(old), string(nd), reason); err != nil {
 		return fmt.Errorf("ledger history: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE decision SET decision = $4::json, outcome = $5, codesets = $6::json, decided_at = $7, published_at = NULL
+	if _, err := tx.Exec(ctx, `UPDATE decision SET decision = $4::json, outcome = $5, codesets = $6::json, decided_at = $7
 		WHERE originator_id = $1 AND claim_id = $2 AND content_hash = $3`, s.OriginatorID, s.ClaimID, s.Hash, string(nd), string(d.Outcome), string(cs), at); err != nil {
+		return fmt.Errorf("ledger redecide: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM decision_published WHERE originator_id = $1 AND claim_id = $2 AND content_hash = $3`,
+		s.OriginatorID, s.ClaimID, s.Hash); err != nil {
 		return fmt.Errorf("ledger redecide: %w", err)
 	}
 	return tx.Commit(ctx)

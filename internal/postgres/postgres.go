@@ -33,6 +33,14 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
+	// pgx prepares its statements, and PostgreSQL switches a prepared
+	// statement to a generic plan after five runs. The ledger's plans were
+	// then fixed while its table was empty (a sequential scan), and a batch
+	// lookup grew from milliseconds to seconds as the table filled. Batch
+	// statements are few and large: plan each with its parameters.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)

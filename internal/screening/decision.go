@@ -10,7 +10,6 @@
 package screening
 
 import (
-	"bytes"
 	"encoding/json"
 	"sort"
 
@@ -101,22 +100,36 @@ func (v Versions) Get(system string) string {
 
 // MarshalJSON writes the versions as an object, systems in order.
 func (v Versions) MarshalJSON() ([]byte, error) {
-	s := append(Versions(nil), v...)
-	sort.Slice(s, func(i, j int) bool { return s[i].System < s[j].System })
-	var b bytes.Buffer
-	b.WriteByte('{')
+	s := v
+	if !sort.SliceIsSorted(s, func(i, j int) bool { return s[i].System < s[j].System }) {
+		s = append(Versions(nil), v...)
+		sort.Slice(s, func(i, j int) bool { return s[i].System < s[j].System })
+	}
+	b := make([]byte, 0, 32*len(s)+2)
+	b = append(b, '{')
 	for i, sv := range s {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		k, _ := json.Marshal(sv.System)
-		val, _ := json.Marshal(sv.Version)
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(val)
+		b = appendJSONString(b, sv.System)
+		b = append(b, ':')
+		b = appendJSONString(b, sv.Version)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string: printable ASCII as it is,
+// anything else through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads the object form.

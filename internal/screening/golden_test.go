@@ -82,6 +82,16 @@ func TestGolden(t *testing.T) {
 			r := notice.NewReview(c, body, hash, d, decidedAt)
 			checkSchema(t, sch["review.v1.json"], r)
 			enc.Encode(r)
+			// The pipeline's encoder splices the claim and the decision in:
+			// the same bytes as encoding/json, with or without the decision
+			// encoded beforehand.
+			std, _ := json.Marshal(r)
+			dj, _ := json.Marshal(d)
+			for _, pre := range [][]byte{nil, dj} {
+				if got, err := r.Encode(pre); err != nil || !bytes.Equal(got, std) {
+					t.Errorf("%s: Review.Encode differs from json.Marshal (err %v):\n%s\n%s", c.ClaimID, err, got, std)
+				}
+			}
 		}
 	}
 	golden := filepath.Join("testdata", "sample-decisions.golden")
