@@ -84,12 +84,13 @@ func recordRows(subs []pipeline.Submission) pgx.CopyFromSource {
 				return nil, err
 			}
 		}
-		cs, _ := json.Marshal(s.Decision.Codesets)
+		cs, _ := s.Decision.Codesets.MarshalJSON()
 		var repl *string
 		if s.Replaces != "" {
 			repl = &s.Replaces
 		}
-		return []any{s.OriginatorID, s.ClaimID, s.Hash, s.Frequency, repl, string(s.Claim), string(d), string(s.Decision.Outcome), string(cs),
+		// JSON columns take the encoded bytes as they are.
+		return []any{s.OriginatorID, s.ClaimID, s.Hash, s.Frequency, repl, []byte(s.Claim), d, string(s.Decision.Outcome), cs,
 			s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt}, nil
 	})
 }
