@@ -260,7 +260,7 @@ func (s *Source) Close() error { return s.r.Close() }
 
 // SinkConfig configures the writer.
 type SinkConfig struct {
-	BatchTimeout time.Duration // default 5ms (kafka-go's 1s default would add a second to every batch)
+	BatchTimeout time.Duration // default 1ms: a sink writes whole batches, waiting adds latency (kafka-go's 1s default would add a second to every batch)
 	BatchSize    int           // default 1000
 }
 
@@ -274,7 +274,7 @@ type Sink struct {
 // NewSink returns a sink that waits for every in-sync replica's ack.
 func (c *Conn) NewSink(cfg SinkConfig) *Sink {
 	if cfg.BatchTimeout <= 0 {
-		cfg.BatchTimeout = 5 * time.Millisecond
+		cfg.BatchTimeout = time.Millisecond
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000

@@ -36,8 +36,15 @@ func (l *Ledger) Prior(ctx context.Context, keys []string) (map[string][]pipelin
 	for i, k := range keys {
 		orgs[i], ids[i], _ = strings.Cut(k, "/")
 	}
-	rows, err := l.pool.Query(ctx, `SELECT `+ledgerCols+` FROM ledger
-		WHERE (originator_id, claim_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, orgs, ids)
+	// One index lookup per key, whatever the statistics say: OFFSET 0 keeps
+	// the planner from flattening the lookups into a join it would plan
+	// from the table's last statistics (after the table was emptied, a scan
+	// of the whole ledger per batch).
+	rows, err := l.pool.Query(ctx, `SELECT `+ledgerCols+`
+		FROM unnest($1::text[], $2::text[]) AS k(o, c)
+		CROSS JOIN LATERAL (SELECT * FROM decision d WHERE d.originator_id = k.o AND d.claim_id = k.c OFFSET 0) d
+		LEFT JOIN LATERAL (SELECT p.published_at FROM decision_published p
+			WHERE p.originator_id = d.originator_id AND p.claim_id = d.claim_id AND p.content_hash = d.content_hash OFFSET 0) p ON true`, orgs, ids)
 	if err != nil {
 		return nil, fmt.Errorf("ledger prior: %w", err)
 	}
