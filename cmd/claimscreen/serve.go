@@ -254,7 +254,7 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 		svc.close()
 		return nil, fmt.Errorf("topics missing: %s; create them with 'claimscreen topics create' (serve never creates topics)", strings.Join(missing, ", "))
 	}
-	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topic: cfg.InputTopic, GroupID: cfg.GroupID}, log.Named("kafka"))
+	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topic: cfg.InputTopic, GroupID: cfg.GroupID, SessionTimeout: cfg.SessionTimeout}, log.Named("kafka"))
 	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{})
 	svc.ledger = mem.NewLedger()
 	if svc.pool != nil {
@@ -318,9 +318,12 @@ func (svc *service) run(ctx context.Context) error {
 	} else {
 		close(listenDone)
 	}
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); svc.watch(lctx, time.Second) }()
 	err := svc.pipe.Run(ctx)
 	stopListen()
 	<-listenDone
+	<-watchDone
 	svc.log.Info("shutting down")
 	svc.metrics.Ready(false)
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -331,6 +334,49 @@ func (svc *service) run(ctx context.Context) error {
 	}
 	svc.close()
 	return err
+}
+
+// watch checks the broker and the database every interval: while one does
+// not answer, /readyz says which and the claimscreen_ready gauge is 0. The
+// pipeline meanwhile waits or retries by itself and resumes when it answers.
+func (svc *service) watch(ctx context.Context, every time.Duration) {
+	checks := []struct {
+		name string
+		ping func(context.Context) error
+	}{{"kafka", svc.conn.Ping}}
+	if svc.pool != nil {
+		checks = append(checks, struct {
+			name string
+			ping func(context.Context) error
+		}{"postgresql", svc.pool.Ping})
+	}
+	since := map[string]time.Time{} // when a dependency went down
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for _, c := range checks {
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := c.ping(pctx)
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			svc.metrics.Dependency(c.name, err == nil)
+			switch at, down := since[c.name]; {
+			case err != nil && !down:
+				since[c.name] = time.Now()
+				svc.log.Warn("dependency unreachable; not ready, the pipeline waits and retries", zap.String("dependency", c.name), zap.Error(err))
+			case err == nil && down:
+				delete(since, c.name)
+				svc.log.Info("dependency reachable again; ready", zap.String("dependency", c.name), zap.Duration("down_for", time.Since(at)))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (svc *service) close() {

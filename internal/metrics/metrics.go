@@ -5,6 +5,9 @@ package metrics
 
 import (
 	"net/http"
+	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,13 +30,16 @@ type Metrics struct {
 	batchTime   prometheus.Histogram
 	readyGauge  prometheus.Gauge
 	codesets    *prometheus.GaugeVec
+	depGauge    *prometheus.GaugeVec
 	ready       atomic.Bool
+	mu          sync.Mutex
+	down        map[string]bool // dependencies found unreachable
 }
 
 // New registers the metrics. lag, when not nil, is read for the consumer
 // lag gauge.
 func New(lag func() int64) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+	m := &Metrics{reg: prometheus.NewRegistry(), down: map[string]bool{}}
 	m.claims = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "claimscreen_claims_total", Help: "Claims decided, by outcome."}, []string{"outcome"})
 	m.findings = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "claimscreen_findings_total", Help: "Findings on decided claims, by rule and severity."}, []string{"rule", "severity"})
 	m.deadletters = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "claimscreen_deadletters_total", Help: "Messages dead-lettered, by reason."}, []string{"reason"})
@@ -42,7 +48,8 @@ func New(lag func() int64) *Metrics {
 	m.batchTime = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "claimscreen_batch_seconds", Help: "Time to process a batch, fetch to commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)})
 	m.readyGauge = prometheus.NewGauge(prometheus.GaugeOpts{Name: "claimscreen_ready", Help: "1 when the pipeline is flowing, 0 while a dependency fails."})
 	m.codesets = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "claimscreen_codeset_release_info", Help: "Loaded code-set releases (value 1)."}, []string{"system", "version"})
-	m.reg.MustRegister(m.claims, m.findings, m.deadletters, m.faults, m.batchSize, m.batchTime, m.readyGauge, m.codesets,
+	m.depGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "claimscreen_dependency_up", Help: "1 while a dependency (kafka, postgresql) answers its health check, 0 while it does not."}, []string{"dependency"})
+	m.reg.MustRegister(m.claims, m.findings, m.deadletters, m.faults, m.batchSize, m.batchTime, m.readyGauge, m.codesets, m.depGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if lag != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "claimscreen_consumer_lag", Help: "Messages behind the end of the input partitions, as last fetched."},
@@ -82,18 +89,57 @@ func (m *Metrics) DeadLettered(reason string) { m.deadletters.WithLabelValues(re
 // Fault implements pipeline.Observer.
 func (m *Metrics) Fault(stage string) { m.faults.WithLabelValues(stage).Inc() }
 
-// Ready implements pipeline.Observer.
+// Ready implements pipeline.Observer: the pipeline's own view (its last
+// batch went through, or a stage is failing and retried).
 func (m *Metrics) Ready(ok bool) {
 	m.ready.Store(ok)
-	if ok {
+	m.updateReady()
+}
+
+// Dependency records the last health check of a dependency ("kafka",
+// "postgresql"). The service is ready only while every dependency answers.
+func (m *Metrics) Dependency(name string, up bool) {
+	m.mu.Lock()
+	m.down[name] = !up
+	m.mu.Unlock()
+	if up {
+		m.depGauge.WithLabelValues(name).Set(1)
+	} else {
+		m.depGauge.WithLabelValues(name).Set(0)
+	}
+	m.updateReady()
+}
+
+func (m *Metrics) updateReady() {
+	if ok, _ := m.readiness(); ok {
 		m.readyGauge.Set(1)
 	} else {
 		m.readyGauge.Set(0)
 	}
 }
 
+// readiness is whether the service is ready and, when not, why.
+func (m *Metrics) readiness() (bool, string) {
+	m.mu.Lock()
+	var down []string
+	for name, d := range m.down {
+		if d {
+			down = append(down, name)
+		}
+	}
+	m.mu.Unlock()
+	if len(down) > 0 {
+		sort.Strings(down)
+		return false, "not ready: " + strings.Join(down, ", ") + " unreachable"
+	}
+	if !m.ready.Load() {
+		return false, "not ready: the pipeline is retrying a failed stage"
+	}
+	return true, "ready"
+}
+
 // IsReady reports readiness.
-func (m *Metrics) IsReady() bool { return m.ready.Load() }
+func (m *Metrics) IsReady() bool { ok, _ := m.readiness(); return ok }
 
 // Handler serves /metrics, /healthz and /readyz.
 func (m *Metrics) Handler() http.Handler {
@@ -101,11 +147,12 @@ func (m *Metrics) Handler() http.Handler {
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !m.ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		ok, why := m.readiness()
+		if !ok {
+			http.Error(w, why, http.StatusServiceUnavailable)
 			return
 		}
-		w.Write([]byte("ready\n"))
+		w.Write([]byte(why + "\n"))
 	})
 	return mux
 }

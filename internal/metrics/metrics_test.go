@@ -53,3 +53,25 @@ func TestEndpoints(t *testing.T) {
 		t.Error("a claim's code reached the metrics")
 	}
 }
+
+func TestDependencyReadiness(t *testing.T) {
+	m := New(nil)
+	m.Ready(true)
+	m.Dependency("kafka", true)
+	m.Dependency("postgresql", false)
+	code, body := get(t, m, "/readyz")
+	if code != 503 || !strings.Contains(body, "postgresql unreachable") {
+		t.Errorf("postgresql down: %d %q", code, body)
+	}
+	if _, mb := get(t, m, "/metrics"); !strings.Contains(mb, `claimscreen_dependency_up{dependency="postgresql"} 0`) || !strings.Contains(mb, "claimscreen_ready 0") {
+		t.Errorf("metrics while postgresql is down:\n%s", mb)
+	}
+	m.Dependency("postgresql", true)
+	if code, _ := get(t, m, "/readyz"); code != 200 {
+		t.Errorf("after recovery: %d", code)
+	}
+	m.Ready(false)
+	if code, body := get(t, m, "/readyz"); code != 503 || !strings.Contains(body, "retrying") {
+		t.Errorf("pipeline retrying: %d %q", code, body)
+	}
+}
