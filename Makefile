@@ -1,5 +1,6 @@
 # claimscreen — see README.md. Every target works from a fresh clone.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 GO ?= go
 BIN := bin/claimscreen
 # An execution count, not a duration: Go 1.26's fuzz coordinator can fail a
@@ -8,7 +9,7 @@ BIN := bin/claimscreen
 FUZZTIME ?= 30000x
 PURE := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice ./pipeline/...
 
-.PHONY: all build demo test unit fuzz lint bench clean
+.PHONY: all build demo test unit faults chaos fuzz lint bench clean
 
 all: build
 
@@ -25,13 +26,30 @@ demo: build
 # each fuzz target briefly. KAFKA_BROKERS and DATABASE_URL win; else, where
 # a Docker engine answers, the tests start testcontainers; else
 # deploy/local/up installs and starts both on 127.0.0.1.
-test: lint unit fuzz
+test: lint unit faults fuzz
+
+# Starts the local services unless the environment names some, or Docker
+# answers (testcontainers then).
+SERVICES = if [ -z "$$KAFKA_BROKERS$$DATABASE_URL" ] && ! docker info >/dev/null 2>&1; then \
+		echo "starting local Kafka and PostgreSQL (deploy/local/up)"; \
+		eval "$$(deploy/local/up)" || exit 1; fi
 
 unit:
-	@if [ -z "$$KAFKA_BROKERS$$DATABASE_URL" ] && ! docker info >/dev/null 2>&1; then \
-		echo "make test: starting local Kafka and PostgreSQL (deploy/local/up)"; \
-		eval "$$(deploy/local/up)" || exit 1; fi; \
-	$(GO) test -count=1 -timeout 15m ./...
+	@$(SERVICES); $(GO) test -count=1 -timeout 15m ./...
+
+# The fault suite (cmd/claimscreen/chaos_test.go, build tag chaos): serve as
+# separate processes, SIGKILLed and restarted; the broker and PostgreSQL
+# stopped and restarted while claims flow; scale-out and in. It stops the
+# shared local services, so it runs alone, after the other tests. `faults`
+# is the short form make test runs; `chaos` the full one, whose figures go
+# to bin/chaos-report.md.
+CHAOS = $(GO) test -tags chaos -count=1 -timeout 30m -v -run '^TestChaos' ./cmd/claimscreen -args
+faults:
+	@$(SERVICES); $(CHAOS) -chaos.claims 10000 -chaos.kills 3 -chaos.flow-claims 8000 | grep -v '^=== RUN'
+
+chaos:
+	@mkdir -p bin; rm -f bin/chaos-report.md; $(SERVICES); \
+	$(CHAOS) -chaos.claims 100000 -chaos.kills 5 -chaos.flow-claims 30000 -chaos.report bin/chaos-report.md | grep -v '^=== RUN'
 
 # Each fuzz target for $(FUZZTIME) executions (make fuzz FUZZTIME=5000000x for a long run).
 fuzz:

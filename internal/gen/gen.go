@@ -176,7 +176,8 @@ func (g *Generator) Next() ([]byte, bool) {
 		OriginatorID: Originator(r.IntN(g.opt.Originators)),
 		Form:         "professional",
 		ReceivedAt:   (g.opt.To + 1).String() + "T08:00:00Z",
-		Patient:      map[string]any{"member_id": fmt.Sprintf("SYN%08d", r.IntN(1e8)), "birth_date": "1950-01-01", "sex": "U"},
+		Patient: map[string]any{"member_id": fmt.Sprintf("SYN%08d", r.IntN(1e8)),
+			"birth_date": fmt.Sprintf("%04d-%02d-%02d", 1930+r.IntN(80), 1+r.IntN(12), 1+r.IntN(28)), "sex": "U"},
 	}
 	if len(g.pos) > 0 {
 		c.POS = g.pos[r.IntN(len(g.pos))]

@@ -412,16 +412,32 @@ var (
 // until it has at least n messages or ctx is done; it returns what it read.
 // It is for tools and tests (the demo, end-to-end checks), not the service.
 func (c *Conn) Drain(ctx context.Context, topic string, n int) ([]pipeline.Message, error) {
+	return c.DrainIdle(ctx, topic, n, 0)
+}
+
+// DrainIdle is Drain that, once it has n messages, goes on reading until
+// no message has come for idle (0: it stops at n).
+func (c *Conn) DrainIdle(ctx context.Context, topic string, n int, idle time.Duration) ([]pipeline.Message, error) {
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: topic, Dialer: c.dialer,
 		GroupID: fmt.Sprintf("claimscreen-drain-%d", time.Now().UnixNano()), StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	var out []pipeline.Message
-	for len(out) < n {
-		m, err := r.FetchMessage(ctx)
+	for {
+		fctx, cancel := ctx, context.CancelFunc(func() {})
+		if len(out) >= n {
+			if idle <= 0 {
+				return out, nil
+			}
+			fctx, cancel = context.WithTimeout(ctx, idle)
+		}
+		m, err := r.FetchMessage(fctx)
+		cancel()
 		if err != nil {
+			if ctx.Err() == nil && len(out) >= n {
+				return out, nil // idle: nothing more came
+			}
 			return out, err
 		}
 		out = append(out, fromKafka(m))
 	}
-	return out, nil
 }
