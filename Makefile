@@ -57,6 +57,8 @@ fuzz:
 	for f in FuzzICD10Order FuzzHCPCSText FuzzHCPCSCSV FuzzGenericList FuzzNCCIPTP FuzzMUE; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/codeset || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzChart$$' -fuzztime $(FUZZTIME) ./internal/crosswalk
+	$(GO) test -run '^$$' -fuzz '^FuzzRegistry$$' -fuzztime $(FUZZTIME) ./internal/registry
+	$(GO) test -run '^$$' -fuzz '^FuzzConfigFile$$' -fuzztime $(FUZZTIME) ./internal/config
 
 # gofmt, go vet, and the dependency rule: the pure packages and pipeline/
 # import neither kafka-go nor pgx.

@@ -51,3 +51,17 @@ func TestDocsTableIsCurrent(t *testing.T) {
 		t.Error("docs/configuration.md's table differs from internal/config.Settings; regenerate it")
 	}
 }
+
+// FuzzConfigFile: any configuration file is read or refused with its name,
+// never a panic.
+func FuzzConfigFile(f *testing.F) {
+	f.Add(`{"rules":{"NCCI_PTP":"off"},"limits":{"max_bytes":1000}}`)
+	f.Add(`{"service":{"group":"g","batch-size":"7"}}`)
+	f.Add(`{"rules":{"NOPE":"reject"}}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		_, _, err := Parse("c.json", strings.NewReader(body))
+		if err != nil && !strings.Contains(err.Error(), "c.json") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}

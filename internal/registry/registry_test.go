@@ -35,3 +35,37 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRegistry: any file is read or refused with its name, never a panic;
+// what is read only ever allows valid originator ids.
+func FuzzRegistry(f *testing.F) {
+	f.Add("originator_id,notice_topic,active\nLAB-0042,,true\nCLINIC-1,notices.clinic-1,true\nOLD-9,,false\n")
+	f.Add("originator_id,notice_topic,active\nA,,true\nA,,false\n")
+	f.Add("originator_id,notice_topic,active\n\"A\nB\",,true\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		r, err := Parse("o.csv", strings.NewReader(body))
+		if err != nil {
+			if !strings.Contains(err.Error(), "o.csv") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for id := range r.Originators() {
+			if !validID(id) {
+				t.Fatalf("registry allows the originator id %q", id)
+			}
+		}
+	})
+}
+
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
