@@ -66,6 +66,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags chaos ./cmd/claimscreen
 	@bad=$$($(GO) list -deps $(PURE) 2>/dev/null | grep -E 'segmentio/kafka-go|jackc/pgx|twmb/franz-go' || true); \
 		if [ -n "$$bad" ]; then echo "pure packages or pipeline/ import an adapter: $$bad"; exit 1; fi
 	@echo "lint: ok"

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +47,7 @@ func FreshDatabase(t testing.TB, migrate func(ctx context.Context, url string) e
 		tmplName = fmt.Sprintf("cs_tmpl_%d", os.Getpid())
 		conn := admin()
 		defer conn.Close(ctx)
+		dropStale(ctx, conn)
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+tmplName); err != nil {
 			tmplErr = err
 			return
@@ -70,4 +73,29 @@ func FreshDatabase(t testing.TB, migrate func(ctx context.Context, url string) e
 		c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
 	return urlFor(name)
+}
+
+// dropStale drops the databases of test processes that are gone (killed
+// before their cleanup ran); templates are kept for the process's life.
+func dropStale(ctx context.Context, conn *pgx.Conn) {
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'cs\_tmpl\_%' OR datname LIKE 'cs\_t\_%'`)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		var pid int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(strings.TrimPrefix(name, "cs_tmpl_"), "cs_t_"), "%d", &pid); err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) != nil { // no such process
+			stale = append(stale, name)
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}
 }
