@@ -28,7 +28,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
 	"github.com/claimscreen/claimscreen/internal/postgres"
 	"github.com/claimscreen/claimscreen/internal/screening"
@@ -446,24 +445,11 @@ func (r result) check(t *testing.T, window int) {
 // privacy scans every log line of every instance, and each live
 // instance's metrics, for the member ids and birth dates of the claims.
 func (c *chaos) privacy(values [][]byte) (scanned, hits int) {
-	t := c.t
-	var needles []string
-	for _, v := range values {
-		cl, _, err := claim.Decode(v, time.Now())
-		if err != nil || cl.Patient == nil {
-			continue
-		}
-		for _, s := range []string{cl.Patient.MemberID, cl.Patient.BirthDate.Text} {
-			if s != "" {
-				needles = append(needles, s)
-			}
-		}
-	}
 	var texts []string
 	for _, p := range c.procs {
 		b, err := os.ReadFile(p.log)
 		if err != nil {
-			t.Fatal(err)
+			c.t.Fatal(err)
 		}
 		texts = append(texts, string(b))
 		if p.alive() {
@@ -471,28 +457,7 @@ func (c *chaos) privacy(values [][]byte) (scanned, hits int) {
 			texts = append(texts, m)
 		}
 	}
-	// Every window of every needle length, looked up in a set: linear in
-	// the text, whatever the number of claims.
-	set := map[string]bool{}
-	lengths := map[int]bool{}
-	for _, n := range needles {
-		set[n] = true
-		lengths[len(n)] = true
-	}
-	for _, text := range texts {
-		scanned += strings.Count(text, "\n")
-		for l := range lengths {
-			for i := 0; i+l <= len(text); i++ {
-				if set[text[i:i+l]] {
-					hits++
-					if hits <= 5 {
-						t.Errorf("a member id or birth date of a claim reached a log or metric: %q", text[i:i+l])
-					}
-				}
-			}
-		}
-	}
-	return scanned, hits
+	return phiHits(c.t, values, texts)
 }
 
 func report(t *testing.T, title string, lines ...string) {

@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
@@ -34,6 +38,7 @@ type e2e struct {
 	cfg    *config.Service
 	conn   *kafkaio.Conn
 	orgs   []string
+	logs   syncBuffer // every log line of the services, JSON, debug level
 }
 
 func newE2E(t testing.TB, orgs []string, extra ...string) *e2e {
@@ -80,7 +85,9 @@ func (e *e2e) startSvc(ctx context.Context, fromDB bool) (*service, func() error
 		snap, _ := samples.Snapshot()
 		rels = snap.Releases()
 	}
-	svc, err := startService(ctx, e.cfg, sc, rels, zaptest.NewLogger(e.t).Named("svc"))
+	jsonCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&e.logs), zap.DebugLevel)
+	log := zap.New(zapcore.NewTee(zaptest.NewLogger(e.t).Core(), jsonCore)).Named("svc")
+	svc, err := startService(ctx, e.cfg, sc, rels, log)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -185,7 +192,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if nAcc == 0 || nRej == 0 {
 		t.Fatalf("generated claims lack variety: %d accepted %d rejected", nAcc, nRej)
 	}
-	stop := e.start(context.Background())
+	svc, stop := e.startSvc(context.Background(), false)
 	defer stop()
 	e.produce(all)
 
@@ -247,8 +254,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if ex, _ := e.conn.Exists(context.Background(), []string{e.prefix + ".notices.ORG-Z"}); ex[e.prefix+".notices.ORG-Z"] {
 		t.Error("a notice topic was created because a message named an originator")
 	}
+	rec := httptest.NewRecorder()
+	svc.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+	// No member id or birth date in any log line (debug level: a line per
+	// claim) or metric of the run.
+	if scanned, _ := phiHits(t, values, []string{e.logs.String(), rec.Body.String()}); scanned < len(values) {
+		t.Errorf("only %d log lines and metrics scanned for %d claims", scanned, len(values))
 	}
 }
 
@@ -441,4 +455,61 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 	<-done
 	b.ReportMetric(float64(n)/el.Seconds(), "claims/s")
 	b.ReportMetric(float64(n), "claims")
+}
+
+// phiHits scans texts (log lines, metrics) for the member ids and birth
+// dates of the claims in values; every hit is an error.
+func phiHits(t *testing.T, values [][]byte, texts []string) (scanned, hits int) {
+	t.Helper()
+	set := map[string]bool{}
+	lengths := map[int]bool{}
+	for _, v := range values {
+		cl, _, err := claim.Decode(v, time.Now())
+		if err != nil || cl.Patient == nil {
+			continue
+		}
+		for _, s := range []string{cl.Patient.MemberID, cl.Patient.BirthDate.Text} {
+			if s != "" {
+				set[s] = true
+				lengths[len(s)] = true
+			}
+		}
+	}
+	if len(set) == 0 {
+		t.Fatal("no member ids or birth dates to look for")
+	}
+	// Every window of every needle length, looked up in the set: linear in
+	// the text, whatever the number of claims.
+	for _, text := range texts {
+		scanned += strings.Count(text, "\n")
+		for l := range lengths {
+			for i := 0; i+l <= len(text); i++ {
+				if set[text[i:i+l]] {
+					hits++
+					if hits <= 5 {
+						t.Errorf("a member id or birth date of a claim reached a log or metric: %q", text[i:i+l])
+					}
+				}
+			}
+		}
+	}
+	return scanned, hits
+}
+
+// syncBuffer is a log sink tests read back.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
