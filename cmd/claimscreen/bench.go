@@ -151,6 +151,9 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 	if _, err := conn.CreateTopics(ctx, all, *parts, 1); err != nil {
 		return err
 	}
+	// The run's topics go with it (hundreds of leftover partitions slow a
+	// broker's restarts and every later run).
+	defer conn.DeleteTopics(context.WithoutCancel(ctx), all)
 	sink := conn.NewSink(kafkaio.SinkConfig{BatchSize: *batch})
 	defer sink.Close()
 

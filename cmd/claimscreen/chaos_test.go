@@ -112,6 +112,7 @@ func newChaos(t *testing.T, orgs []string) *chaos {
 	if _, err := conn.CreateTopics(ctx, out, 3, 1); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.DeleteTopics(context.Background(), append(out, c.topic("submitted"))) })
 	return c
 }
 

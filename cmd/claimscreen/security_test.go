@@ -113,9 +113,11 @@ func TestTransportSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	orgs := []string{"TLS-A"}
-	if _, err := conn.CreateTopics(ctx, append(baseTopics(cfg), p+".notices.TLS-A"), 3, 1); err != nil {
+	topics := append(baseTopics(cfg), p+".notices.TLS-A")
+	if _, err := conn.CreateTopics(ctx, topics, 3, 1); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.DeleteTopics(context.Background(), topics) })
 	pool, err := openDB(ctx, cfg.DatabaseURL)
 	if err != nil {
 		t.Fatal(err)

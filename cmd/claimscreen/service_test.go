@@ -63,6 +63,7 @@ func newE2E(t testing.TB, orgs []string, extra ...string) *e2e {
 	if _, err := conn.CreateTopics(context.Background(), topics, 3, 1); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.DeleteTopics(context.Background(), topics) })
 	return &e2e{t: t, prefix: p, cfg: cfg, conn: conn, orgs: orgs}
 }
 

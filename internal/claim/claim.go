@@ -12,10 +12,6 @@
 package claim
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -185,25 +181,6 @@ func (c *Claim) Key() string { return c.OriginatorID + "/" + c.ClaimID }
 func (c *Claim) ContentHash() string {
 	_, h := c.Encode()
 	return h
-}
-
-// zeroReceived is how a zero received_at encodes.
-var zeroReceived = []byte(`"received_at":"0001-01-01T00:00:00Z"`)
-
-// Encode returns the normalised claim as JSON and its content hash, with
-// one encoding: the hash is taken over the same bytes with received_at set
-// to zero. (The field's key cannot occur inside a string value, whose
-// quotes are escaped.)
-func (c *Claim) Encode() (body []byte, hash string) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		// The claim is made of strings, numbers and slices: it always encodes.
-		panic("claim: encode: " + err.Error())
-	}
-	ts, _ := c.ReceivedAt.MarshalJSON()
-	actual := append([]byte(`"received_at":`), ts...)
-	sum := sha256.Sum256(bytes.Replace(b, actual, zeroReceived, 1))
-	return b, hex.EncodeToString(sum[:])
 }
 
 // ProcedureSystem tells a procedure code's system by its shape, as X12 HC

@@ -1,6 +1,7 @@
 package claim
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -22,8 +23,12 @@ func FuzzDecode(f *testing.F) {
 		if c.ClaimID == "" || c.OriginatorID == "" || c.Key() == "" {
 			t.Fatalf("claim without identity: %+v", c)
 		}
-		if _, err := json.Marshal(c); err != nil {
+		std, err := json.Marshal(c)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if body, _ := c.Encode(); !bytes.Equal(body, std) {
+			t.Fatalf("Encode differs from encoding/json:\n%s\n%s", body, std)
 		}
 		c.ContentHash()
 		for _, f := range fs {

@@ -168,6 +168,26 @@ func (c *Conn) CreateTopics(ctx context.Context, topics []string, partitions, re
 	return created, errors.Join(errs...)
 }
 
+// DeleteTopics deletes topics; those that do not exist are left alone. It
+// is for tools and tests that make topics of their own (bench, the test
+// suites), never the service.
+func (c *Conn) DeleteTopics(ctx context.Context, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	res, err := c.client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
+	if err != nil {
+		return fmt.Errorf("delete topics: %w", err)
+	}
+	var errs []error
+	for t, e := range res.Errors {
+		if e != nil && !errors.Is(e, kafka.UnknownTopicOrPartition) {
+			errs = append(errs, fmt.Errorf("delete topic %s: %w", t, e))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // SourceConfig configures a consumer group source.
 type SourceConfig struct {
 	Topic    string

@@ -64,6 +64,7 @@ func conformance(t *testing.T, c *Conn) {
 	}
 	a, b, in := uniq("t-a"), uniq("t-b"), uniq("t-in")
 	created, err := c.CreateTopics(ctx, []string{a, b, in}, 3, 1)
+	t.Cleanup(func() { c.DeleteTopics(context.Background(), []string{a, b, in}) })
 	if err != nil || len(created) != 3 {
 		t.Fatalf("created %v: %v", created, err)
 	}
