@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -359,7 +358,6 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 		}
 	}
 
-	var encErr atomic.Pointer[error]
 	forEach(len(items), func(i int) {
 		it := &items[i]
 		if !it.isNew {
@@ -367,19 +365,12 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 		}
 		c := it.claim
 		d := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: it.different})
-		dj, err := json.Marshal(d)
-		if err != nil {
-			encErr.Store(&err)
-			return
-		}
+		dj := d.JSON()
 		it.sub = &Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
 			Claim: it.body, Decision: d, DecisionJSON: dj, DecidedAt: now, Replaces: it.replaces,
 			Source: Position{Topic: it.msg.Topic, Partition: it.msg.Partition, Offset: it.msg.Offset}}
 	})
 
-	if e := encErr.Load(); e != nil {
-		return nil, fmt.Errorf("encode decision: %w", *e)
-	}
 	var record []Submission
 	var recordItem []int // the item of each record
 	for i := range items {
@@ -415,6 +406,7 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 		}
 	}
 
+	var encErr atomic.Pointer[error]
 	forEach(len(items), func(i int) {
 		it := &items[i]
 		if it.claim == nil || it.skip {

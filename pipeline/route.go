@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +76,8 @@ func decisionOutput(topic string, c *claim.Claim, body []byte, hash string, d sc
 	var err error
 	schema := notice.ReviewSchema
 	if d.Outcome == screening.Rejected {
-		b, err = json.Marshal(notice.NewNotice(c, hash, d, decidedAt))
+		n := notice.NewNotice(c, hash, d, decidedAt)
+		b, err = n.Encode()
 		schema = notice.NoticeSchema
 	} else {
 		r := notice.NewReview(c, body, hash, d, decidedAt)

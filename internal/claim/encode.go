@@ -3,9 +3,9 @@ package claim
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"math"
 	"strconv"
+
+	"github.com/claimscreen/claimscreen/internal/jsonw"
 )
 
 // Encode returns the normalised claim as JSON — the same bytes as
@@ -14,13 +14,13 @@ import (
 func (c *Claim) Encode() (body []byte, hash string) {
 	b := make([]byte, 0, 512+160*len(c.Lines)+48*len(c.Diagnoses))
 	b = append(b, `{"claim_id":`...)
-	b = appendString(b, c.ClaimID)
+	b = jsonw.String(b, c.ClaimID)
 	b = append(b, `,"originator_id":`...)
-	b = appendString(b, c.OriginatorID)
+	b = jsonw.String(b, c.OriginatorID)
 	b = append(b, `,"frequency":`...)
-	b = appendString(b, c.Frequency)
+	b = jsonw.String(b, c.Frequency)
 	b = append(b, `,"form":`...)
-	b = appendString(b, string(c.Form))
+	b = jsonw.String(b, string(c.Form))
 	b = append(b, `,"received_at":`...)
 	recvStart := len(b)
 	ts, err := c.ReceivedAt.MarshalJSON()
@@ -45,7 +45,7 @@ func (c *Claim) Encode() (body []byte, hash string) {
 			b = append(b, '"')
 			b = append(b, name...)
 			b = append(b, `":`...)
-			b = appendString(b, v)
+			b = jsonw.String(b, v)
 		}
 		field("member_id", p.MemberID)
 		field("birth_date", p.BirthDate.Text)
@@ -54,20 +54,20 @@ func (c *Claim) Encode() (body []byte, hash string) {
 	}
 	if c.PlaceOfService != "" {
 		b = append(b, `,"place_of_service":`...)
-		b = appendString(b, c.PlaceOfService)
+		b = jsonw.String(b, c.PlaceOfService)
 	}
 	if sp := c.StatementPeriod; sp != nil {
 		b = append(b, `,"statement_period":{`...)
 		if sp.From.Text != "" {
 			b = append(b, `"from":`...)
-			b = appendString(b, sp.From.Text)
+			b = jsonw.String(b, sp.From.Text)
 		}
 		if sp.Through.Text != "" {
 			if sp.From.Text != "" {
 				b = append(b, ',')
 			}
 			b = append(b, `"through":`...)
-			b = appendString(b, sp.Through.Text)
+			b = jsonw.String(b, sp.Through.Text)
 		}
 		b = append(b, '}')
 	}
@@ -81,9 +81,9 @@ func (c *Claim) Encode() (body []byte, hash string) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"code":`...)
-			b = appendString(b, d.Code)
+			b = jsonw.String(b, d.Code)
 			b = append(b, `,"system":`...)
-			b = appendString(b, d.System)
+			b = jsonw.String(b, d.System)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -103,7 +103,7 @@ func (c *Claim) Encode() (body []byte, hash string) {
 	}
 	if c.TotalCharge.Text != "" {
 		b = append(b, `,"total_charge":`...)
-		b = appendString(b, c.TotalCharge.Text)
+		b = jsonw.String(b, c.TotalCharge.Text)
 	}
 	b = append(b, '}')
 
@@ -121,31 +121,31 @@ func appendLine(b []byte, l *Line) []byte {
 	b = append(b, `{"number":`...)
 	b = strconv.AppendInt(b, int64(l.Number), 10)
 	b = append(b, `,"procedure":{"code":`...)
-	b = appendString(b, l.Procedure.Code)
+	b = jsonw.String(b, l.Procedure.Code)
 	if len(l.Procedure.Modifiers) > 0 {
 		b = append(b, `,"modifiers":[`...)
 		for i, m := range l.Procedure.Modifiers {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, m)
+			b = jsonw.String(b, m)
 		}
 		b = append(b, ']')
 	}
 	b = append(b, '}')
 	if l.ServiceDate.Text != "" {
 		b = append(b, `,"service_date":`...)
-		b = appendString(b, l.ServiceDate.Text)
+		b = jsonw.String(b, l.ServiceDate.Text)
 	}
 	b = append(b, `,"units":`...)
-	b = appendFloat(b, l.Units)
+	b = jsonw.Float(b, l.Units)
 	if l.Charge.Text != "" {
 		b = append(b, `,"charge":`...)
-		b = appendString(b, l.Charge.Text)
+		b = jsonw.String(b, l.Charge.Text)
 	}
 	if l.PlaceOfService != "" {
 		b = append(b, `,"place_of_service":`...)
-		b = appendString(b, l.PlaceOfService)
+		b = jsonw.String(b, l.PlaceOfService)
 	}
 	if len(l.Pointers) > 0 {
 		b = append(b, `,"diagnosis_pointers":[`...)
@@ -158,43 +158,4 @@ func appendLine(b []byte, l *Line) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}')
-}
-
-// appendString appends s as encoding/json writes it: printable ASCII other
-// than the characters it escapes as it is, anything else through
-// encoding/json itself.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendFloat writes a float64 as encoding/json does (the shortest form;
-// exponent notation below 1e-6 and from 1e21).
-func appendFloat(b []byte, f float64) []byte {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		// encoding/json refuses these; the decoder never makes one.
-		panic("claim: encode: unsupported number " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
 }

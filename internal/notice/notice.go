@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/jsonw"
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
 )
@@ -106,5 +107,38 @@ func (r *Review) Encode(decision []byte) ([]byte, error) {
 	b = append(b, r.Claim...)
 	b = append(b, `,"decision":`...)
 	b = append(b, decision...)
+	return append(b, '}'), nil
+}
+
+// Encode returns the same bytes as json.Marshal(n), without reflection.
+func (n *Notice) Encode() ([]byte, error) {
+	b := make([]byte, 0, 512+200*len(n.Findings))
+	b = append(b, `{"schema":`...)
+	b = jsonw.String(b, n.Schema)
+	b = append(b, `,"notice_id":`...)
+	b = jsonw.String(b, n.NoticeID)
+	b = append(b, `,"claim_id":`...)
+	b = jsonw.String(b, n.ClaimID)
+	b = append(b, `,"originator_id":`...)
+	b = jsonw.String(b, n.OriginatorID)
+	for _, t := range [...]struct {
+		name string
+		at   time.Time
+	}{{"received_at", n.ReceivedAt}, {"decided_at", n.DecidedAt}} {
+		ts, err := t.at.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		b = jsonw.Field(b, t.name, false)
+		b = append(b, ts...)
+	}
+	b = append(b, `,"outcome":`...)
+	b = jsonw.String(b, string(n.Outcome))
+	b = append(b, `,"findings":`...)
+	b = rule.AppendFindings(b, n.Findings)
+	b = append(b, `,"codesets":`...)
+	b = n.Codesets.AppendJSON(b)
+	b = append(b, `,"resubmit":`...)
+	b = jsonw.String(b, n.Resubmit)
 	return append(b, '}'), nil
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/claimscreen/claimscreen/internal/jsonw"
 )
 
 // ID is a rule's stable, machine-readable id.
@@ -216,4 +218,45 @@ func (p *Policy) Apply(fs []Finding) []Finding {
 		}
 	}
 	return out
+}
+
+// AppendJSON appends the finding as encoding/json writes it.
+func (f *Finding) AppendJSON(b []byte) []byte {
+	b = append(b, `{"rule":`...)
+	b = jsonw.String(b, string(f.Rule))
+	b = append(b, `,"severity":`...)
+	b = jsonw.String(b, string(f.Severity))
+	b = append(b, `,"line":`...)
+	b = jsonw.Int(b, f.Line)
+	b = append(b, `,"path":`...)
+	b = jsonw.String(b, f.Path)
+	if f.Code != "" {
+		b = append(b, `,"code":`...)
+		b = jsonw.String(b, f.Code)
+	}
+	b = append(b, `,"message":`...)
+	b = jsonw.String(b, f.Message)
+	for _, o := range [...]struct{ name, v string }{{"x12", f.X12}, {"carc", f.CARC}, {"rarc", f.RARC}} {
+		if o.v != "" {
+			b = jsonw.Field(b, o.name, false)
+			b = jsonw.String(b, o.v)
+		}
+	}
+	return append(b, '}')
+}
+
+// AppendFindings appends a list of findings as encoding/json writes the
+// slice (null when nil).
+func AppendFindings(b []byte, fs []Finding) []byte {
+	if fs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range fs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fs[i].AppendJSON(b)
+	}
+	return append(b, ']')
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"sort"
 
+	"github.com/claimscreen/claimscreen/internal/jsonw"
 	"github.com/claimscreen/claimscreen/internal/rule"
 )
 
@@ -99,37 +100,70 @@ func (v Versions) Get(system string) string {
 }
 
 // MarshalJSON writes the versions as an object, systems in order.
-func (v Versions) MarshalJSON() ([]byte, error) {
+func (v Versions) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
+
+// AppendJSON appends the versions as MarshalJSON writes them.
+func (v Versions) AppendJSON(b []byte) []byte {
 	s := v
 	if !sort.SliceIsSorted(s, func(i, j int) bool { return s[i].System < s[j].System }) {
 		s = append(Versions(nil), v...)
 		sort.Slice(s, func(i, j int) bool { return s[i].System < s[j].System })
 	}
-	b := make([]byte, 0, 32*len(s)+2)
 	b = append(b, '{')
 	for i, sv := range s {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, sv.System)
+		b = jsonw.String(b, sv.System)
 		b = append(b, ':')
-		b = appendJSONString(b, sv.Version)
+		b = jsonw.String(b, sv.Version)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
-// appendJSONString appends s as a JSON string: printable ASCII as it is,
-// anything else through encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
+// JSON returns the decision as encoding/json writes it, without
+// reflection: the pipeline encodes every decision once, for the ledger and
+// the review.
+func (d *Decision) JSON() []byte {
+	b := make([]byte, 0, 256+200*len(d.Findings)+64*len(d.InternalCodes))
+	b = append(b, `{"claim_id":`...)
+	b = jsonw.String(b, d.ClaimID)
+	b = append(b, `,"originator_id":`...)
+	b = jsonw.String(b, d.OriginatorID)
+	b = append(b, `,"outcome":`...)
+	b = jsonw.String(b, string(d.Outcome))
+	if d.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = jsonw.String(b, d.Reason)
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	if d.Detail != "" {
+		b = append(b, `,"detail":`...)
+		b = jsonw.String(b, d.Detail)
+	}
+	b = append(b, `,"findings":`...)
+	b = rule.AppendFindings(b, d.Findings)
+	b = append(b, `,"codesets":`...)
+	b = d.Codesets.AppendJSON(b) // {} when nil, as its MarshalJSON
+	b = append(b, `,"internal_codes":`...)
+	if d.InternalCodes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, ic := range d.InternalCodes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"path":`...)
+			b = jsonw.String(b, ic.Path)
+			b = append(b, `,"code":`...)
+			b = jsonw.String(b, ic.Code)
+			b = append(b, `,"internal":`...)
+			b = jsonw.String(b, ic.Internal)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // UnmarshalJSON reads the object form.

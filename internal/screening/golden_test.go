@@ -69,6 +69,9 @@ func TestGolden(t *testing.T) {
 		}
 		checkSchema(t, sch["decision.json"], d)
 		enc.Encode(d)
+		if std, _ := json.Marshal(d); !bytes.Equal(d.JSON(), std) {
+			t.Errorf("Decision.JSON differs from encoding/json:\n%s\n%s", d.JSON(), std)
+		}
 		if c == nil {
 			continue
 		}
@@ -77,6 +80,10 @@ func TestGolden(t *testing.T) {
 			n := notice.NewNotice(c, c.ContentHash(), d, decidedAt)
 			checkSchema(t, sch["notice.v1.json"], n)
 			enc.Encode(n)
+			std, _ := json.Marshal(n)
+			if got, err := n.Encode(); err != nil || !bytes.Equal(got, std) {
+				t.Errorf("Notice.Encode differs from encoding/json (%v):\n%s\n%s", err, got, std)
+			}
 		case screening.Accepted, screening.Held:
 			body, hash := c.Encode()
 			r := notice.NewReview(c, body, hash, d, decidedAt)

@@ -1,0 +1,62 @@
+// Package jsonw writes JSON values into byte slices the way encoding/json
+// does, byte for byte, for the encoders of the hot path (the claim, the
+// decision, the notice), which write their fields without reflection.
+package jsonw
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// String appends s as encoding/json writes it: printable ASCII other than
+// the characters it escapes as it is, anything else through encoding/json
+// itself (HTML escapes, control characters, invalid UTF-8, U+2028/9).
+func String(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// Float appends f as encoding/json does: the shortest form, exponent
+// notation below 1e-6 and from 1e21. It panics on NaN and infinities,
+// which encoding/json refuses.
+func Float(b []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		panic("jsonw: unsupported number " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// Int appends an integer.
+func Int(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
+
+// Field appends `,"name":` (without the comma when first).
+func Field(b []byte, name string, first bool) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}

@@ -1,0 +1,33 @@
+package jsonw
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+)
+
+func TestSameAsEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "E11.9", `a"b\c`, "<&>", "tab\there", "\x01", "é", "\u2028\u2029", "\xff\xfe", "ok ~ !"} {
+		want, _ := json.Marshal(s)
+		if got := String(nil, s); string(got) != string(want) {
+			t.Errorf("String(%q) = %s, want %s", s, got, want)
+		}
+	}
+	for _, f := range []float64{0, 1, -5, 0.5, 1e-7, 1.5e-9, 1e20, 1e21, 123456789.125, -1e-6, math.SmallestNonzeroFloat64, math.MaxFloat64} {
+		want, _ := json.Marshal(f)
+		if got := Float(nil, f); string(got) != string(want) {
+			t.Errorf("Float(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+func FuzzString(f *testing.F) {
+	f.Add("E11.9")
+	f.Add("<\u2028\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := String(nil, s); string(got) != string(want) {
+			t.Fatalf("String(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
