@@ -105,9 +105,12 @@ func (v Versions) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil 
 // AppendJSON appends the versions as MarshalJSON writes them.
 func (v Versions) AppendJSON(b []byte) []byte {
 	s := v
-	if !sort.SliceIsSorted(s, func(i, j int) bool { return s[i].System < s[j].System }) {
-		s = append(Versions(nil), v...)
-		sort.Slice(s, func(i, j int) bool { return s[i].System < s[j].System })
+	for i := 1; i < len(s); i++ {
+		if s[i].System < s[i-1].System {
+			s = append(Versions(nil), v...)
+			sort.Slice(s, func(i, j int) bool { return s[i].System < s[j].System })
+			break
+		}
 	}
 	b = append(b, '{')
 	for i, sv := range s {

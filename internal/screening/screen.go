@@ -113,6 +113,12 @@ func (st *state) finish() Decision {
 	if d.Codesets == nil {
 		d.Codesets = Versions{}
 	}
+	// In system order, as they encode: the encoders then need no copy.
+	for i := 1; i < len(d.Codesets); i++ {
+		for j := i; j > 0 && d.Codesets[j].System < d.Codesets[j-1].System; j-- {
+			d.Codesets[j], d.Codesets[j-1] = d.Codesets[j-1], d.Codesets[j]
+		}
+	}
 	if d.InternalCodes == nil {
 		d.InternalCodes = []InternalCode{}
 	}
