@@ -317,11 +317,12 @@ func (p *Pipeline) prepare(ctx context.Context, msgs []Message) (*prepared, erro
 		prior = map[string][]Submission{}
 	}
 
-	// In order: what each claim is against the ledger and the messages
-	// before it in the batch.
 	// Microseconds, as the ledger keeps them: an output published again from
 	// the ledger is then byte for byte the first one.
 	now := p.cfg.Now().Truncate(time.Microsecond)
+
+	// In order: what each claim is against the ledger and the messages
+	// before it in the batch.
 	leader := map[[2]string]int{} // key, hash → the item deciding it in this batch
 	for i := range items {
 		it := &items[i]
