@@ -242,3 +242,37 @@ func TestShutdownFinishesBatch(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+// TestCopiesInOneBatch: copies of one submission in a batch get one
+// decision and one output; when that output cannot be routed (no notice
+// topic), every copy is dead-lettered, none is lost.
+func TestCopiesInOneBatch(t *testing.T) {
+	e := newEnv(t, pipeline.Config{})
+	ok := sampleMessages()[0].Value // accepted, CLINIC-0001
+	bad := bytes.Replace(ok, []byte(`"diagnoses":[{"code":"E11.9"`), []byte(`"diagnoses":[{"code":"Q99.99"`), 1)
+	bad = bytes.Replace(bad, []byte(`"CLINIC-0001"`), []byte(`"NO-TOPIC-1"`), 1)
+	if bytes.Equal(bad, ok) {
+		t.Fatal("the test claim did not change")
+	}
+	var msgs []pipeline.Message
+	for _, v := range [][]byte{ok, ok, bad, ok, bad} {
+		msgs = append(msgs, pipeline.Message{Topic: "claims.submitted", Key: []byte("k"), Value: v, Time: time.Date(2025, 11, 20, 0, 0, 0, 0, time.UTC)})
+	}
+	e.src.Add(msgs...)
+	batch, _ := e.src.Fetch(context.Background(), 10, 0)
+	if err := e.p.ProcessBatch(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.sink.Messages("claims.review")); n != 1 {
+		t.Errorf("%d review messages for three copies, want 1", n)
+	}
+	dead := e.sink.Messages("claims.deadletter")
+	if len(dead) != 2 {
+		t.Fatalf("%d dead letters, want both copies of the unroutable rejection", len(dead))
+	}
+	for _, d := range dead {
+		if header(d, pipeline.HeaderReason) != pipeline.ReasonNoticeTopicMissing || !bytes.Equal(d.Value, bad) {
+			t.Errorf("dead letter %s: %s", header(d, pipeline.HeaderReason), d.Value)
+		}
+	}
+}
