@@ -13,6 +13,7 @@ import (
 	"github.com/claimscreen/claimscreen/internal/postgres"
 	"github.com/claimscreen/claimscreen/internal/samples"
 	"github.com/claimscreen/claimscreen/internal/testenv"
+	"github.com/claimscreen/claimscreen/pipeline"
 )
 
 func migrateURL(ctx context.Context, url string) error {
@@ -219,4 +220,57 @@ func TestTwoInstancesSameSubmissions(t *testing.T) {
 	}
 	t.Logf("400 messages, 200 submissions, %d outputs", total)
 
+}
+
+// TestOriginatorTableReload: the originator table is the registry; an
+// originator added while the service runs is allowed at once (NOTIFY), one
+// disabled is refused at once.
+func TestOriginatorTableReload(t *testing.T) {
+	url := testenv.FreshDatabase(t, migrateURL)
+	e := newE2E(t, []string{"ORG-A", "ORG-B"}, "--database-url", url)
+	pool, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	reg := postgres.NewRegistry(pool)
+	if err := reg.AddOriginator(context.Background(), "ORG-B", ""); err != nil {
+		t.Fatal(err)
+	}
+	svc, stop := e.startSvc(context.Background(), false)
+	defer stop()
+	orgA := func(id string) []byte { return simpleClaim(id) } // simpleClaim is ORG-A's
+	e.produce([][]byte{orgA("O-1")})
+	if m := e.drain(e.cfg.DeadLetterTopic, 1)[0]; hdr(m, pipeline.HeaderReason) != pipeline.ReasonUnknownOriginator {
+		t.Fatalf("an unregistered originator's claim: %s", hdr(m, pipeline.HeaderReason))
+	}
+	wait := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if _, ok := svc.originators.Lookup("ORG-A"); ok == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the service did not take the originator table's change (ORG-A allowed: %v)", !want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if err := reg.AddOriginator(context.Background(), "ORG-A", ""); err != nil {
+		t.Fatal(err)
+	}
+	wait(true)
+	e.produce([][]byte{orgA("O-2")})
+	if n := len(e.drain(e.cfg.ReviewTopic, 1)); n != 1 {
+		t.Fatalf("%d reviews after ORG-A was added", n)
+	}
+	if err := reg.DisableOriginator(context.Background(), "ORG-A"); err != nil {
+		t.Fatal(err)
+	}
+	wait(false)
+	e.produce([][]byte{orgA("O-3")})
+	if n := len(e.drain(e.cfg.DeadLetterTopic, 2)); n != 2 {
+		t.Fatalf("%d dead letters after ORG-A was disabled", n)
+	}
 }

@@ -110,6 +110,46 @@ type service struct {
 	registry *postgres.Registry
 	policy   *rule.Policy
 	fromDB   bool // reference data from PostgreSQL, reloaded on activation
+	// originators is the originator table when it is the registry; nil
+	// with a registry file or without PostgreSQL.
+	originators *liveRegistry
+}
+
+// liveRegistry is the originator table as last loaded. While the table is
+// empty every valid originator id is allowed.
+type liveRegistry struct {
+	reg atomic.Pointer[postgres.OriginatorRegistry]
+}
+
+// Lookup implements pipeline.Registry.
+func (l *liveRegistry) Lookup(id string) (string, bool) {
+	r := l.reg.Load()
+	if r == nil {
+		return "", true
+	}
+	return r.Lookup(id)
+}
+
+// Originators implements pipeline.Registry.
+func (l *liveRegistry) Originators() map[string]string {
+	if r := l.reg.Load(); r != nil {
+		return *r
+	}
+	return nil
+}
+
+// loadOriginators reads the originator table into svc.originators.
+func (svc *service) loadOriginators(ctx context.Context) error {
+	o, ok, err := svc.registry.LoadOriginators(ctx)
+	if err != nil {
+		return fmt.Errorf("load the originator table: %w", err)
+	}
+	if !ok {
+		svc.originators.reg.Store(nil)
+		return nil
+	}
+	svc.originators.reg.Store(&o)
+	return nil
 }
 
 // reference loads the code sets, chart and policy of a configuration.
@@ -198,14 +238,13 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 			}
 		}
 		if reg == nil {
-			o, ok, err := svc.registry.LoadOriginators(ctx)
-			if err != nil {
+			// The originator table, reloaded on every change (NOTIFY).
+			svc.originators = &liveRegistry{}
+			if err := svc.loadOriginators(ctx); err != nil {
 				svc.close()
 				return nil, err
 			}
-			if ok {
-				reg = o
-			}
+			reg = svc.originators
 		}
 	}
 	if sc == nil {
@@ -263,7 +302,7 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 	svc.metrics = metrics.New(svc.src.Lag)
 	svc.metrics.Releases(rels)
 	svc.pipe = pipeline.New(pipeline.Config{
-		BatchSize: cfg.BatchSize, BatchWait: cfg.BatchWait, ShutdownTimeout: cfg.ShutdownTimeout, Registry: reg,
+		BatchSize: cfg.BatchSize, BatchWait: cfg.BatchWait, ShutdownTimeout: cfg.ShutdownTimeout, Registry: reg, TopicRecheck: cfg.TopicRecheck,
 		Topics: pipeline.Topics{Review: cfg.ReviewTopic, Held: cfg.HeldTopic, DeadLetter: cfg.DeadLetterTopic, NoticeTemplate: cfg.NoticeTemplate},
 	}, svc.src, svc.sink, svc.ledger, &svc.screener, claim.NewDecoder(cfg.File.Limits.Decoder()), svc.metrics, log.Named("pipeline"))
 	svc.httpLn, err = net.Listen("tcp", cfg.HTTPAddr)
@@ -274,7 +313,7 @@ func startService(ctx context.Context, cfg *config.Service, sc *screening.Screen
 	svc.http = &http.Server{Handler: svc.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	svc.metrics.Ready(true)
 	log.Info("serving", zap.Bool("postgres", svc.pool != nil), zap.Strings("brokers", svc.brokers), zap.String("group", cfg.GroupID), zap.String("input", cfg.InputTopic),
-		zap.String("http", svc.httpLn.Addr().String()), zap.Bool("embedded", cfg.Embedded), zap.Bool("registry", reg != nil))
+		zap.String("http", svc.httpLn.Addr().String()), zap.Bool("embedded", cfg.Embedded), zap.Bool("registry", reg != nil && reg.Originators() != nil))
 	return svc, nil
 }
 
@@ -309,11 +348,21 @@ func (svc *service) run(ctx context.Context) error {
 	}()
 	listenDone := make(chan struct{})
 	lctx, stopListen := context.WithCancel(ctx)
-	if svc.fromDB {
+	if svc.fromDB || svc.originators != nil {
 		go func() {
 			defer close(listenDone)
-			svc.registry.Listen(lctx, nil, func() { svc.reload(lctx) },
-				func(err error) { svc.log.Warn("listen for activations; reconnecting", zap.Error(err)) })
+			svc.registry.Listen(lctx, nil, func() {
+				if svc.fromDB {
+					svc.reload(lctx)
+				}
+				if svc.originators != nil {
+					if err := svc.loadOriginators(lctx); err != nil {
+						svc.log.Error("reload the originator table; keeping the one in use", zap.Error(err))
+					} else {
+						svc.log.Info("originator table reloaded", zap.Int("active", len(svc.originators.Originators())))
+					}
+				}
+			}, func(err error) { svc.log.Warn("listen for activations; reconnecting", zap.Error(err)) })
 		}()
 	} else {
 		close(listenDone)

@@ -122,15 +122,6 @@ func (e *e2e) drain(topic string, n int) []pipeline.Message {
 	return msgs
 }
 
-func hdr(m pipeline.Message, k string) string {
-	for _, h := range m.Headers {
-		if h.Key == k {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
-
 // claims makes n distinct generated claims for the sample originators, plus
 // poison messages.
 func genClaims(t testing.TB, n int, orgs []string) [][]byte {

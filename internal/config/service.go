@@ -33,6 +33,7 @@ type Service struct {
 	BatchWait       time.Duration
 	ShutdownTimeout time.Duration
 	SessionTimeout  time.Duration
+	TopicRecheck    time.Duration
 	HTTPAddr        string
 	LogLevel        string
 	KafkaTLS        bool
@@ -123,6 +124,7 @@ var Settings = []Setting{
 	{"batch-wait-ms", "CLAIMSCREEN_BATCH_WAIT_MS", "50", "longest wait to fill a batch, in milliseconds", millis(func(s *Service) *time.Duration { return &s.BatchWait })},
 	{"shutdown-timeout-ms", "CLAIMSCREEN_SHUTDOWN_TIMEOUT_MS", "30000", "time to finish the batch in hand on SIGTERM, in milliseconds", millis(func(s *Service) *time.Duration { return &s.ShutdownTimeout })},
 	{"session-timeout-ms", "CLAIMSCREEN_SESSION_TIMEOUT_MS", "10000", "consumer group session timeout: how long the group waits for an instance that stopped answering before its partitions move, in milliseconds (the broker allows 6000 to 1800000 by default)", millis(func(s *Service) *time.Duration { return &s.SessionTimeout })},
+	{"topic-recheck-ms", "CLAIMSCREEN_TOPIC_RECHECK_MS", "30000", "how long a notice topic found missing is taken as missing before the brokers are asked again, in milliseconds", millis(func(s *Service) *time.Duration { return &s.TopicRecheck })},
 	{"http-addr", "CLAIMSCREEN_HTTP_ADDR", "127.0.0.1:8080", "address of /metrics, /healthz and /readyz", str(func(s *Service) *string { return &s.HTTPAddr })},
 	{"log-level", "CLAIMSCREEN_LOG_LEVEL", "info", "debug, info, warn or error", str(func(s *Service) *string { return &s.LogLevel })},
 	{"kafka-tls", "KAFKA_TLS", "false", "connect to Kafka over TLS", boolean(func(s *Service) *bool { return &s.KafkaTLS })},

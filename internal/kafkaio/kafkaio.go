@@ -102,15 +102,25 @@ func NewConn(brokers []string, sec Security) (*Conn, error) {
 	tr := &kafka.Transport{TLS: tlsCfg, SASL: mech, DialTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
 		Dial: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
 	c := &Conn{Brokers: brokers, dialer: d, transport: tr}
-	c.client = &kafka.Client{Addr: kafka.TCP(brokers...), Transport: tr, Timeout: 15 * time.Second}
+	// The admin client has a transport of its own whose metadata cache
+	// lives one second (kafka-go answers metadata requests from it; the
+	// writer's keeps the 6 s default): a topic made by someone else is seen
+	// within a second, not six.
+	admin := &kafka.Transport{TLS: tlsCfg, SASL: mech, DialTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		Dial: (&net.Dialer{Timeout: 10 * time.Second}).DialContext, MetadataTTL: time.Second}
+	c.client = &kafka.Client{Addr: kafka.TCP(brokers...), Transport: admin, Timeout: 15 * time.Second}
 	return c, nil
 }
 
 // Ping asks the brokers for metadata: it fails fast on a wrong address,
 // certificate or password.
 func (c *Conn) Ping(ctx context.Context) error {
-	_, err := c.client.Metadata(ctx, &kafka.MetadataRequest{})
-	if err != nil {
+	// ApiVersions goes to a broker every time (metadata may be answered
+	// from the client's cache), so a broker that went away is seen at once.
+	if _, err := c.client.ApiVersions(ctx, &kafka.ApiVersionsRequest{}); err != nil {
+		return fmt.Errorf("kafka brokers %s: %w", strings.Join(c.Brokers, ","), err)
+	}
+	if _, err := c.client.Metadata(ctx, &kafka.MetadataRequest{}); err != nil {
 		return fmt.Errorf("kafka brokers %s: %w", strings.Join(c.Brokers, ","), err)
 	}
 	return nil
@@ -186,6 +196,61 @@ func (c *Conn) DeleteTopics(ctx context.Context, topics []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Backlog is how many messages of topic the consumer group has yet to
+// commit: from its committed offset on each partition, or from the start of
+// the partition where it has committed nothing.
+func (c *Conn) Backlog(ctx context.Context, topic, group string) (int64, error) {
+	md, err := c.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("kafka metadata: %w", err)
+	}
+	var parts []int
+	for _, t := range md.Topics {
+		if t.Name != topic {
+			continue
+		}
+		if t.Error != nil {
+			return 0, fmt.Errorf("topic %s: %w", topic, t.Error)
+		}
+		for _, p := range t.Partitions {
+			parts = append(parts, p.ID)
+		}
+	}
+	if len(parts) == 0 {
+		return 0, fmt.Errorf("topic %s: %w", topic, kafka.UnknownTopicOrPartition)
+	}
+	var reqs []kafka.OffsetRequest
+	for _, p := range parts {
+		reqs = append(reqs, kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p))
+	}
+	lo, err := c.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return 0, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	of, err := c.client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return 0, fmt.Errorf("committed offsets of group %s: %w", group, err)
+	}
+	committed := map[int]int64{}
+	for _, p := range of.Topics[topic] {
+		committed[p.Partition] = p.CommittedOffset
+	}
+	var total int64
+	for _, po := range lo.Topics[topic] {
+		if po.Error != nil {
+			return 0, fmt.Errorf("offsets of %s/%d: %w", topic, po.Partition, po.Error)
+		}
+		from := po.FirstOffset
+		if c, ok := committed[po.Partition]; ok && c > from {
+			from = c
+		}
+		if po.LastOffset > from {
+			total += po.LastOffset - from
+		}
+	}
+	return total, nil
 }
 
 // SourceConfig configures a consumer group source.

@@ -335,20 +335,18 @@ func (r *Registry) LoadActiveChart(ctx context.Context) (*crosswalk.Chart, error
 	return crosswalk.Build(version, strings.Split(sources, ","), sha, out)
 }
 
-// AddOriginator registers (or re-activates) an originator.
+// AddOriginator registers (or re-activates) an originator; running
+// services are told (NOTIFY) and take it at once.
 func (r *Registry) AddOriginator(ctx context.Context, id, topic string) error {
-	_, err := r.pool.Exec(ctx, `INSERT INTO originator (originator_id, notice_topic) VALUES ($1, $2)
-		ON CONFLICT (originator_id) DO UPDATE SET notice_topic = excluded.notice_topic, active = true, updated_at = now()`, id, topic)
-	return err
+	return r.change(ctx, `INSERT INTO originator (originator_id, notice_topic) VALUES ($1, $2)
+		ON CONFLICT (originator_id) DO UPDATE SET notice_topic = excluded.notice_topic, active = true, updated_at = now()`, "", id, topic)
 }
 
-// DisableOriginator marks an originator inactive.
+// DisableOriginator marks an originator inactive; running services are
+// told (NOTIFY).
 func (r *Registry) DisableOriginator(ctx context.Context, id string) error {
-	tag, err := r.pool.Exec(ctx, `UPDATE originator SET active = false, updated_at = now() WHERE originator_id = $1`, id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = fmt.Errorf("originator %s is not registered", id)
-	}
-	return err
+	return r.change(ctx, `UPDATE originator SET active = false, updated_at = now() WHERE originator_id = $1`,
+		fmt.Sprintf("originator %s is not registered", id), id)
 }
 
 // Originator is a registered originator.

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimscreen/claimscreen/internal/screening"
+)
+
+// TestDeadlettersRequeue: rejections for an originator without a notice
+// topic are dead-lettered; `claimscreen deadletters` lists them (never
+// their content), and once the topic exists --requeue sends them back and
+// they are answered; a malformed message stays; a second run finds nothing.
+func TestDeadlettersRequeue(t *testing.T) {
+	e := newE2E(t, []string{"ORG-A"}, "--topic-recheck-ms", "200")
+	values := genClaims(t, 60, []string{"ORG-A", "ORG-N"})
+	rejectedN := 0
+	for k, d := range expected(t, values) {
+		if strings.HasPrefix(k, "ORG-N/") && d.Outcome == screening.Rejected {
+			rejectedN++
+		}
+	}
+	if rejectedN == 0 {
+		t.Fatal("no rejection for ORG-N among the generated claims")
+	}
+	svc, stop := e.startSvc(context.Background(), false)
+	defer stop()
+	e.produce(append(values, []byte("not json")))
+	e.drain(e.cfg.DeadLetterTopic, rejectedN+1)
+
+	args := []string{"--brokers", strings.Join(e.conn.Brokers, ","), "--deadletter-topic", e.cfg.DeadLetterTopic,
+		"--input-topic", e.cfg.InputTopic, "--drain-group", e.prefix + "-drain"}
+	dl := func(extra ...string) (string, string) {
+		t.Helper()
+		var out, errw bytes.Buffer
+		if code := run(context.Background(), append(append([]string{"deadletters"}, args...), extra...), nil, &out, &errw, func(string) (string, bool) { return "", false }); code != 0 {
+			t.Fatalf("deadletters %v: exit %d\n%s", extra, code, errw.String())
+		}
+		return out.String(), errw.String()
+	}
+
+	// Listing commits nothing and shows no content.
+	for range 2 {
+		out, summary := dl()
+		if n := strings.Count(out, "\n"); n != rejectedN+1 {
+			t.Errorf("listed %d dead letters, want %d:\n%s", n, rejectedN+1, out)
+		}
+		if !strings.Contains(summary, fmt.Sprintf("NOTICE_TOPIC_MISSING %d", rejectedN)) || !strings.Contains(summary, "MALFORMED 1") || !strings.Contains(summary, "nothing requeued") {
+			t.Errorf("summary: %s", summary)
+		}
+		phiHits(t, values, []string{out, summary})
+	}
+
+	// The topic is made; the requeued rejections are answered.
+	if _, err := e.conn.CreateTopics(context.Background(), []string{e.prefix + ".notices.ORG-N"}, 3, 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.conn.DeleteTopics(context.Background(), []string{e.prefix + ".notices.ORG-N"}) })
+	// As the runbook says: requeue once the service can have seen the topic
+	// (its metadata, then --topic-recheck-ms).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if ex, _ := svc.sink.Exists(context.Background(), []string{e.prefix + ".notices.ORG-N"}); ex[e.prefix+".notices.ORG-N"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the service does not see the new notice topic")
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // past --topic-recheck-ms 200
+	out, summary := dl("--requeue")
+	if strings.Count(out, "\trequeued\t") != rejectedN || strings.Count(out, "\tkept\t") != 1 || !strings.Contains(summary, fmt.Sprintf("%d requeued", rejectedN)) {
+		t.Errorf("requeue:\n%s%s", out, summary)
+	}
+	for _, m := range e.drain(e.prefix+".notices.ORG-N", rejectedN) {
+		if !strings.HasPrefix(string(m.Key), "ORG-N/") {
+			t.Errorf("notice for %s on ORG-N's topic", m.Key)
+		}
+	}
+	// Drained: nothing is read twice.
+	if out, summary := dl("--requeue"); out != "" || !strings.HasPrefix(summary, "0 dead letters") {
+		t.Errorf("second drain:\n%s%s", out, summary)
+	}
+}
