@@ -59,6 +59,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzChart$$' -fuzztime $(FUZZTIME) ./internal/crosswalk
 	$(GO) test -run '^$$' -fuzz '^FuzzRegistry$$' -fuzztime $(FUZZTIME) ./internal/registry
 	$(GO) test -run '^$$' -fuzz '^FuzzConfigFile$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME) ./internal/jsonw
 
 # gofmt, go vet, and the dependency rule: the pure packages and pipeline/
 # import neither kafka-go nor pgx.
