@@ -49,14 +49,7 @@ func sampleMessages() []pipeline.Message {
 	return out
 }
 
-func header(o pipeline.Output, k string) string {
-	for _, h := range o.Headers {
-		if h.Key == k {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
+func header(o pipeline.Output, k string) string { return pipeline.HeaderValue(o.Headers, k) }
 
 func TestRouting(t *testing.T) {
 	e := newEnv(t, pipeline.Config{})

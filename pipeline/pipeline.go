@@ -116,3 +116,13 @@ type Ledger interface {
 	Record(ctx context.Context, subs []Submission) (inserted []bool, err error)
 	MarkPublished(ctx context.Context, subs []Submission, at time.Time) error
 }
+
+// HeaderValue is the value of the first header named key, or "".
+func HeaderValue(hs []Header, key string) string {
+	for _, h := range hs {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}

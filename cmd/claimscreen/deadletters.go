@@ -123,11 +123,4 @@ func runDeadletters(ctx context.Context, args []string, s stdio) error {
 }
 
 // hdr is a message's header value, or "".
-func hdr(m pipeline.Message, k string) string {
-	for _, h := range m.Headers {
-		if h.Key == k {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
+func hdr(m pipeline.Message, k string) string { return pipeline.HeaderValue(m.Headers, k) }

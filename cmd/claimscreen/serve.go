@@ -389,15 +389,13 @@ func (svc *service) run(ctx context.Context) error {
 // not answer, /readyz says which and the claimscreen_ready gauge is 0. The
 // pipeline meanwhile waits or retries by itself and resumes when it answers.
 func (svc *service) watch(ctx context.Context, every time.Duration) {
-	checks := []struct {
+	type check struct {
 		name string
 		ping func(context.Context) error
-	}{{"kafka", svc.conn.Ping}}
+	}
+	checks := []check{{"kafka", svc.conn.Ping}}
 	if svc.pool != nil {
-		checks = append(checks, struct {
-			name string
-			ping func(context.Context) error
-		}{"postgresql", svc.pool.Ping})
+		checks = append(checks, check{"postgresql", svc.pool.Ping})
 	}
 	since := map[string]time.Time{} // when a dependency went down
 	t := time.NewTicker(every)
