@@ -7,7 +7,10 @@ BIN := bin/claimscreen
 # duration-bounded run with a spurious 'context deadline exceeded' at the
 # deadline (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 30000x
-PURE := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice ./pipeline/...
+# The domain: pure, deterministic, no I/O. pipeline/ owns the loop and its
+# interfaces and may log, but never imports a Kafka or PostgreSQL client.
+DOMAIN := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice
+PURE := $(DOMAIN) ./pipeline/...
 
 .PHONY: all build demo test unit faults chaos fuzz lint bench clean
 
@@ -57,12 +60,14 @@ fuzz:
 	for f in FuzzICD10Order FuzzHCPCSText FuzzHCPCSCSV FuzzGenericList FuzzNCCIPTP FuzzMUE; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/codeset || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzChart$$' -fuzztime $(FUZZTIME) ./internal/crosswalk
-	$(GO) test -run '^$$' -fuzz '^FuzzRegistry$$' -fuzztime $(FUZZTIME) ./internal/registry
+	$(GO) test -run '^$$' -fuzz '^FuzzTable$$' -fuzztime $(FUZZTIME) ./internal/originators
 	$(GO) test -run '^$$' -fuzz '^FuzzConfigFile$$' -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME) ./internal/jsonw
 
-# gofmt, go vet, and the dependency rule: the pure packages and pipeline/
-# import neither kafka-go nor pgx.
+# gofmt, go vet, and the dependency rule (docs/architecture.md): the domain
+# and pipeline/ import no Kafka or PostgreSQL client, even indirectly; the
+# domain imports neither os, net, net/http nor zap (it reads through the
+# fs.FS it is given, and reports, never logs).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
@@ -70,6 +75,8 @@ lint:
 	$(GO) vet -tags chaos ./cmd/claimscreen
 	@bad=$$($(GO) list -deps $(PURE) 2>/dev/null | grep -E 'segmentio/kafka-go|jackc/pgx|twmb/franz-go' || true); \
 		if [ -n "$$bad" ]; then echo "pure packages or pipeline/ import an adapter: $$bad"; exit 1; fi
+	@bad=$$($(GO) list -f '{{.ImportPath}}: {{join .Imports " "}}' $(DOMAIN) | grep -E ' (os|net|net/http|go\.uber\.org/zap)( |$$)' || true); \
+		if [ -n "$$bad" ]; then echo "domain packages import os, net, net/http or zap: $$bad"; exit 1; fi
 	@echo "lint: ok"
 
 # The standard benchmark set: the Go benchmarks, then `claimscreen bench` on

@@ -187,9 +187,9 @@ func TestLedgerOutageRetries(t *testing.T) {
 	}
 }
 
-func TestRegistryAndMissingNoticeTopic(t *testing.T) {
-	reg := staticRegistry{"LAB-0042": "", "CLINIC-0001": "notices.clinic-one"}
-	e := newEnv(t, pipeline.Config{Registry: reg})
+func TestOriginatorsAndMissingNoticeTopic(t *testing.T) {
+	reg := staticOriginators{"LAB-0042": "", "CLINIC-0001": "notices.clinic-one"}
+	e := newEnv(t, pipeline.Config{Originators: reg})
 	e.src.Add(sampleMessages()...)
 	ctx := context.Background()
 	b, _ := e.src.Fetch(ctx, 100, 0)
@@ -210,10 +210,10 @@ func TestRegistryAndMissingNoticeTopic(t *testing.T) {
 	}
 }
 
-type staticRegistry map[string]string
+type staticOriginators map[string]string
 
-func (r staticRegistry) Lookup(id string) (string, bool) { t, ok := r[id]; return t, ok }
-func (r staticRegistry) Originators() map[string]string  { return r }
+func (r staticOriginators) Lookup(id string) (string, bool) { t, ok := r[id]; return t, ok }
+func (r staticOriginators) Active() map[string]string       { return r }
 
 func TestShutdownFinishesBatch(t *testing.T) {
 	e := newEnv(t, pipeline.Config{BatchSize: 1000})

@@ -117,12 +117,10 @@ type Ledger interface {
 	MarkPublished(ctx context.Context, subs []Submission, at time.Time) error
 }
 
-// HeaderValue is the value of the first header named key, or "".
-func HeaderValue(hs []Header, key string) string {
-	for _, h := range hs {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
+// Redecider is a Ledger that can replace a recorded decision (a replay):
+// the old one is kept in the submission's history with the reason, and the
+// submission is marked unpublished until MarkPublished.
+type Redecider interface {
+	Ledger
+	Redecide(ctx context.Context, s Submission, d screening.Decision, at time.Time, reason string) error
 }

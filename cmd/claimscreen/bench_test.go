@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/claimscreen/claimscreen/internal/bench"
 )
 
 // TestBenchCommand runs a small `claimscreen bench` on the embedded broker
@@ -18,7 +20,7 @@ func TestBenchCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	var r BenchResult
+	var r bench.Result
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
 		t.Fatalf("last line is not the JSON result: %v\n%s", err, out)
 	}

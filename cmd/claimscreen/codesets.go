@@ -4,10 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/refdata"
 )
 
 func runCodesets(ctx context.Context, args []string, s stdio) error {
@@ -27,17 +27,7 @@ func runCodesets(ctx context.Context, args []string, s stdio) error {
 	}
 	var rels []*codeset.Release
 	for _, p := range fs.Args() {
-		st, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		var r []*codeset.Release
-		var notes []string
-		if st.IsDir() {
-			r, notes, err = codeset.LoadDir(p)
-		} else {
-			r, notes, err = codeset.Open(p, *format)
-		}
+		r, notes, err := refdata.ReadCodeSets(p, *format)
 		for _, n := range notes {
 			fmt.Fprintln(s.err, n)
 		}

@@ -7,13 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"regexp"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/claimscreen/claimscreen/internal/codeset"
-	"github.com/claimscreen/claimscreen/internal/crosswalk"
+	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/postgres"
+	"github.com/claimscreen/claimscreen/internal/refdata"
+	"github.com/claimscreen/claimscreen/internal/service"
 )
 
 // openDB connects to DATABASE_URL (or --database-url) and applies any
@@ -22,15 +21,7 @@ func openDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if url == "" {
 		return nil, fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
 	}
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := postgres.Migrate(ctx, pool); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return pool, nil
+	return service.OpenDB(ctx, url)
 }
 
 // dbFlags parses a database command's flags: --database-url plus extra.
@@ -49,18 +40,18 @@ func dbFlags(name string, args []string, s stdio, extra func(*flag.FlagSet)) (*f
 	return fs, *url, nil
 }
 
-// dbCommand parses a registry command's flags and opens the registry; the
-// caller closes it with the returned func.
-func dbCommand(ctx context.Context, name string, args []string, s stdio, extra func(*flag.FlagSet)) (*flag.FlagSet, *postgres.Registry, func(), error) {
+// dbCommand parses a database command's flags and opens the database; the
+// caller closes the pool.
+func dbCommand(ctx context.Context, name string, args []string, s stdio, extra func(*flag.FlagSet)) (*flag.FlagSet, *pgxpool.Pool, error) {
 	fs, url, err := dbFlags(name, args, s, extra)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	pool, err := openDB(ctx, url)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return fs, postgres.NewRegistry(pool), pool.Close, nil
+	return fs, pool, nil
 }
 
 func runMigrate(ctx context.Context, args []string, s stdio) error {
@@ -93,7 +84,7 @@ func runMigrate(ctx context.Context, args []string, s stdio) error {
 // files (the registry).
 func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error {
 	var format string
-	fs, reg, closeDB, err := dbCommand(ctx, "codesets "+verb, args, s, func(fs *flag.FlagSet) {
+	fs, pool, err := dbCommand(ctx, "codesets "+verb, args, s, func(fs *flag.FlagSet) {
 		if verb == "import" {
 			fs.StringVar(&format, "format", "", "read every FILE as this format")
 		}
@@ -101,7 +92,8 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 	if err != nil {
 		return err
 	}
-	defer closeDB()
+	defer pool.Close()
+	reg := postgres.NewReleases(pool)
 	switch verb {
 	case "import":
 		if fs.NArg() == 0 {
@@ -109,7 +101,7 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 		}
 		for _, f := range fs.Args() {
 			start := time.Now()
-			rels, notes, err := codeset.Open(f, format)
+			rels, notes, err := refdata.ReadCodeSets(f, format)
 			for _, n := range notes {
 				fmt.Fprintln(s.err, n)
 			}
@@ -163,17 +155,18 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 		return fmt.Errorf("%w: crosswalk import FILE|DIR | list | activate VERSION", errUsage)
 	}
 	verb := args[0]
-	fs, reg, closeDB, err := dbCommand(ctx, "crosswalk "+verb, args[1:], s, nil)
+	fs, pool, err := dbCommand(ctx, "crosswalk "+verb, args[1:], s, nil)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
+	defer pool.Close()
+	reg := postgres.NewCharts(pool)
 	switch verb {
 	case "import":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("%w: crosswalk import FILE|DIR", errUsage)
 		}
-		c, err := crosswalk.Load(fs.Arg(0))
+		c, err := refdata.ReadChart(fs.Arg(0))
 		if err != nil {
 			return err
 		}
@@ -213,7 +206,7 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 	}
 	verb := args[0]
 	var topic string
-	fs, reg, closeDB, err := dbCommand(ctx, "originators "+verb, args[1:], s, func(fs *flag.FlagSet) {
+	fs, pool, err := dbCommand(ctx, "originators "+verb, args[1:], s, func(fs *flag.FlagSet) {
 		if verb == "add" {
 			fs.StringVar(&topic, "notice-topic", "", "the originator's notice topic (default: the template's)")
 		}
@@ -221,16 +214,18 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	defer closeDB()
+	defer pool.Close()
+	reg := postgres.NewOriginators(pool)
 	switch verb {
 	case "add", "disable":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("%w: originators %s ID", errUsage, verb)
 		}
-		id := fs.Arg(0)
-		if !originatorID.MatchString(id) {
-			return fmt.Errorf("%w: originator id %q must match ^[A-Za-z0-9._-]{1,64}$", errUsage, id)
+		e := originators.Entry{ID: fs.Arg(0), NoticeTopic: topic}
+		if err := e.Check(); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
+		id := e.ID
 		if verb == "add" {
 			err = reg.AddOriginator(ctx, id, topic)
 		} else {
@@ -242,7 +237,7 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		fmt.Fprintf(s.out, "originator %s %sed; serve enforces the table when it has rows (restart to apply)\n", id, map[string]string{"add": "add", "disable": "disabl"}[verb])
 		return nil
 	case "list":
-		list, err := reg.Originators(ctx)
+		list, err := reg.List(ctx)
 		if err != nil {
 			return err
 		}
@@ -259,8 +254,6 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 	}
 	return fmt.Errorf("%w: originators add|list|disable", errUsage)
 }
-
-var originatorID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // lifecycle names a release's or chart's state for listings.
 func lifecycle(activated, retired *time.Time) string {

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/samples"
+	"github.com/claimscreen/claimscreen/internal/service"
 	"github.com/claimscreen/claimscreen/pipeline"
 )
 
@@ -25,34 +27,36 @@ var demoOriginators = []string{"CLINIC-0001", "CLINIC-0002", "CLINIC-0003", "HOS
 // claims, reads every output topic back, prints a summary and a few
 // notices, and exits.
 func runDemo(ctx context.Context, args []string, s stdio) error {
-	cfg, err := loadServiceConfig("demo", append([]string{"--embedded", "--embedded-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--codesets", "(samples)", "--batch-wait-ms", "20"}, args...), s)
+	cfg, err := loadServeConfig("demo", append([]string{"--embedded", "--embedded-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--codesets", "(samples)", "--batch-wait-ms", "20"}, args...), s)
 	if err != nil {
 		return err
 	}
 	log := newLogger("warn", s.err)
-	sc, err := samples.Screener(nil)
+	ref, err := refdata.Samples(nil)(ctx)
 	if err != nil {
 		return err
 	}
-	snap, _ := samples.Snapshot()
-	svc, err := startService(ctx, cfg, sc, snap.Releases(), log)
+	svc, err := service.Start(ctx, cfg, ref, log)
 	if err != nil {
-		return err
+		return fmt.Errorf("start: %w", err)
 	}
 	w := s.out
-	fmt.Fprintf(w, "claimscreen demo: embedded Kafka broker on %s, in-memory ledger, sample code sets and chart\n\n", svc.brokers[0])
+	fmt.Fprintf(w, "claimscreen demo: embedded Kafka broker on %s, in-memory ledger, sample code sets and chart\n\n", svc.Brokers()[0])
+	topics := cfg.Topics.Pipeline()
+	noticeTopic := map[string]string{} // originator -> its notice topic, by the configured template
 	var noticeTopics []string
 	for _, id := range demoOriginators {
-		noticeTopics = append(noticeTopics, "claims.notices."+id)
+		noticeTopic[id] = topics.NoticeTopic(id)
+		noticeTopics = append(noticeTopics, noticeTopic[id])
 	}
-	if _, err := svc.conn.CreateTopics(ctx, noticeTopics, 3, 1); err != nil {
-		svc.close()
+	if _, err := svc.Conn().CreateTopics(ctx, noticeTopics, 3, 1); err != nil {
+		svc.Close()
 		return err
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- svc.run(runCtx) }()
+	go func() { done <- svc.Run(runCtx) }()
 	finish := sync.OnceValue(func() error {
 		stop()
 		return <-done
@@ -71,33 +75,34 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 		if json.Unmarshal(line, &head) == nil {
 			key = head.OriginatorID + "/" + head.ClaimID
 		}
-		in = append(in, pipeline.Output{Topic: cfg.InputTopic, Key: []byte(key), Value: line})
+		in = append(in, pipeline.Output{Topic: cfg.Topics.Input, Key: []byte(key), Value: line})
 	}
-	if err := svc.sink.Write(ctx, in); err != nil {
+	if err := svc.Sink().Write(ctx, in); err != nil {
 		return fmt.Errorf("produce sample claims: %w", err)
 	}
-	fmt.Fprintf(w, "produced %d sample claim.v1 messages to %s\n\n", len(in), cfg.InputTopic)
+	fmt.Fprintf(w, "produced %d sample claim.v1 messages to %s\n\n", len(in), cfg.Topics.Input)
 
 	// 15 lines: 6 accepted (one an exact resubmission, published once),
 	// 6 rejected, 1 held, 2 dead letters.
-	want := map[string]int{cfg.ReviewTopic: 5, cfg.HeldTopic: 1, cfg.DeadLetterTopic: 2}
+	want := map[string]int{cfg.Topics.Review: 5, cfg.Topics.Held: 1, cfg.Topics.DeadLetter: 2}
 	got := map[string][]pipeline.Message{}
 	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for topic, n := range want {
-		msgs, err := svc.conn.Drain(rctx, topic, n)
+		msgs, err := svc.Conn().Drain(rctx, topic, n)
 		if err != nil {
 			return fmt.Errorf("read %s: got %d of %d: %w", topic, len(msgs), n, err)
 		}
 		got[topic] = msgs
 	}
 	notices := 0
-	for _, t := range noticeTopics {
-		n := map[string]int{"claims.notices.CLINIC-0001": 1, "claims.notices.CLINIC-0002": 2, "claims.notices.CLINIC-0003": 1, "claims.notices.LAB-0042": 2}[t]
+	for _, id := range demoOriginators {
+		t := noticeTopic[id]
+		n := map[string]int{"CLINIC-0001": 1, "CLINIC-0002": 2, "CLINIC-0003": 1, "LAB-0042": 2}[id]
 		if n == 0 {
 			continue
 		}
-		msgs, err := svc.conn.Drain(rctx, t, n)
+		msgs, err := svc.Conn().Drain(rctx, t, n)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", t, err)
 		}
@@ -106,13 +111,13 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 	}
 
 	fmt.Fprintln(w, "what came out:")
-	fmt.Fprintf(w, "  %-32s %3d  accepted, pre-screened for adjusters (review.v1)\n", cfg.ReviewTopic, len(got[cfg.ReviewTopic]))
-	fmt.Fprintf(w, "  %-32s %3d  rejected, one notice topic per originator (notice.v1)\n", "claims.notices.<originator>", notices)
-	fmt.Fprintf(w, "  %-32s %3d  held: a code set for the date is not loaded\n", cfg.HeldTopic, len(got[cfg.HeldTopic]))
-	fmt.Fprintf(w, "  %-32s %3d  cannot be answered, bytes kept\n\n", cfg.DeadLetterTopic, len(got[cfg.DeadLetterTopic]))
+	fmt.Fprintf(w, "  %-32s %3d  accepted, pre-screened for adjusters (review.v1)\n", cfg.Topics.Review, len(got[cfg.Topics.Review]))
+	fmt.Fprintf(w, "  %-32s %3d  rejected, one notice topic per originator (notice.v1)\n", topics.NoticeTopic("<originator>"), notices)
+	fmt.Fprintf(w, "  %-32s %3d  held: a code set for the date is not loaded\n", cfg.Topics.Held, len(got[cfg.Topics.Held]))
+	fmt.Fprintf(w, "  %-32s %3d  cannot be answered, bytes kept\n\n", cfg.Topics.DeadLetter, len(got[cfg.Topics.DeadLetter]))
 
 	fmt.Fprintln(w, "accepted claims:")
-	for _, m := range got[cfg.ReviewTopic] {
+	for _, m := range got[cfg.Topics.Review] {
 		var r struct {
 			Decision struct {
 				Findings []struct{ Rule, Message string }
@@ -131,7 +136,7 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 		fmt.Fprintf(w, "  %-24s %s%s\n", m.Key, strings.Join(codes, " "), flags)
 	}
 	fmt.Fprintln(w)
-	for _, m := range got[cfg.HeldTopic] {
+	for _, m := range got[cfg.Topics.Held] {
 		var r struct {
 			HoldReason string `json:"hold_reason"`
 		}
@@ -139,7 +144,7 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 		fmt.Fprintf(w, "held: %s — %s\n\n", m.Key, r.HoldReason)
 	}
 	fmt.Fprintln(w, "dead letters:")
-	for _, m := range got[cfg.DeadLetterTopic] {
+	for _, m := range got[cfg.Topics.DeadLetter] {
 		h := map[string]string{}
 		for _, x := range m.Headers {
 			h[x.Key] = string(x.Value)
@@ -150,8 +155,8 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 
 	shown := 0
 	var ts []string
-	for t := range got {
-		if strings.HasPrefix(t, "claims.notices.") {
+	for _, t := range noticeTopics {
+		if len(got[t]) > 0 {
 			ts = append(ts, t)
 		}
 	}

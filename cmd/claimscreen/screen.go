@@ -4,21 +4,22 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
-	"github.com/claimscreen/claimscreen/internal/codeset"
 	"github.com/claimscreen/claimscreen/internal/config"
-	"github.com/claimscreen/claimscreen/internal/crosswalk"
+	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/pipeline"
+	"github.com/claimscreen/claimscreen/pipeline/mem"
 )
 
 func runScreen(ctx context.Context, args []string, s stdio) error {
@@ -41,9 +42,20 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	sc, err := loadScreener(*codesets, *xwalk, policy, s.err)
+	ref, err := refdata.Files(*codesets, *xwalk, policy)(ctx)
+	if ref != nil {
+		for _, n := range ref.Notes {
+			fmt.Fprintln(s.err, "codesets:", n)
+		}
+	}
 	if err != nil {
 		return err
+	}
+	for _, r := range ref.Releases {
+		fmt.Fprintln(s.err, "codesets: loaded", r)
+	}
+	if *xwalk != "" {
+		fmt.Fprintf(s.err, "crosswalk: loaded %s (%d rows)\n", ref.Chart.Version, ref.Chart.Len())
 	}
 	var inputs []namedReader
 	if fs.NArg() == 0 {
@@ -57,7 +69,7 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 		defer f.Close()
 		inputs = append(inputs, namedReader{name, f})
 	}
-	scr := newFileScreener(sc, claim.NewDecoder(cfg.Limits.Decoder()))
+	scr := newFileScreener(ref.Screener, claim.NewDecoder(cfg.Limits.Decoder()))
 	out := bufio.NewWriterSize(s.out, 64<<10)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
@@ -79,74 +91,67 @@ type namedReader struct {
 	r    io.Reader
 }
 
-// loadScreener loads the code sets and the chart, and says what it loaded
-// on w.
-func loadScreener(dir, xwalk string, policy *rule.Policy, w io.Writer) (*screening.Screener, error) {
-	rels, notes, err := codeset.LoadDir(dir)
-	for _, n := range notes {
-		fmt.Fprintln(w, "codesets:", n)
-	}
-	if err != nil {
-		return nil, err
-	}
-	snap, err := codeset.NewSnapshot(rels)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range snap.Releases() {
-		fmt.Fprintln(w, "codesets: loaded", r)
-	}
-	chart := crosswalk.Empty()
-	if xwalk != "" {
-		if chart, err = crosswalk.Load(xwalk); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(w, "crosswalk: loaded %s (%d rows)\n", chart.Version, chart.Len())
-	}
-	return screening.New(snap, chart, policy), nil
-}
-
-// fileScreener screens NDJSON streams, remembering what it decided so that
-// an exact resubmission gets the same decision and a changed one is a
-// DUPLICATE, as the service's ledger does.
+// fileScreener screens NDJSON streams through the pipeline's decide step,
+// with an in-memory ledger: an exact resubmission gets the same decision
+// and a changed original is a DUPLICATE, as in the service.
 type fileScreener struct {
-	sc       *screening.Screener
-	dec      *claim.Decoder
-	seen     map[string]prior
+	d        *pipeline.Decider
+	max      int
+	pending  []pendingLine // read, not yet decided
 	outcomes map[screening.Outcome]int
 	rules    map[rule.ID]int
 	lines    int
 }
 
-type prior struct {
-	hash     string
-	decision screening.Decision
+// pendingLine is a line to decide (msg), or one already answered (d).
+type pendingLine struct {
+	msg *pipeline.Message
+	d   screening.Decision
 }
 
+// screenChunk is how many lines are decided together (the decide step
+// spreads a batch over the cores).
+const screenChunk = 512
+
 func newFileScreener(sc *screening.Screener, dec *claim.Decoder) *fileScreener {
-	return &fileScreener{sc: sc, dec: dec, seen: map[string]prior{}, outcomes: map[screening.Outcome]int{}, rules: map[rule.ID]int{}}
+	var ptr atomic.Pointer[screening.Screener]
+	ptr.Store(sc)
+	d := pipeline.NewDecider(pipeline.Config{}, decisionsOnly{mem.NewLedger()}, &ptr, dec, pipeline.EveryTopicExists, nil, nil)
+	return &fileScreener{d: d, max: dec.Limits().MaxBytes, outcomes: map[screening.Outcome]int{}, rules: map[rule.ID]int{}}
+}
+
+// decisionsOnly is a ledger that keeps what resubmissions are told by
+// (keys, hashes, decisions), not the claims themselves.
+type decisionsOnly struct{ *mem.Ledger }
+
+func (l decisionsOnly) Record(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
+	slim := make([]pipeline.Submission, len(subs))
+	for i, s := range subs {
+		s.Claim, s.DecisionJSON = nil, nil
+		slim[i] = s
+	}
+	return l.Ledger.Record(ctx, slim)
 }
 
 func (f *fileScreener) screenStream(ctx context.Context, in namedReader, enc *json.Encoder) error {
 	br := bufio.NewReaderSize(in.r, 64<<10)
-	max := f.dec.Limits().MaxBytes
+	max := f.max
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		line, tooLong, err := readLine(br, max)
 		if err == io.EOF && line == nil && !tooLong {
-			return nil
+			return f.flush(ctx, enc)
 		}
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("read %s: %w", in.name, err)
 		}
-		d := f.screenLine(line, tooLong, max)
-		if werr := enc.Encode(d); werr != nil {
-			return fmt.Errorf("write decisions: %w", werr)
+		if serr := f.screenLine(ctx, line, tooLong, enc); serr != nil {
+			return serr
 		}
 		if err == io.EOF {
-			return nil
+			return f.flush(ctx, enc)
 		}
 	}
 }
@@ -187,44 +192,58 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-func (f *fileScreener) screenLine(line []byte, tooLong bool, max int) screening.Decision {
+// screenLine queues one line; full chunks are decided and written.
+func (f *fileScreener) screenLine(ctx context.Context, line []byte, tooLong bool, enc *json.Encoder) error {
 	f.lines++
-	var d screening.Decision
 	switch {
 	case tooLong:
-		d = screening.DeadLetter("", "", claim.ReasonTooLarge, fmt.Sprintf("line is more than the limit of %d bytes", max))
+		f.pending = append(f.pending, pendingLine{d: screening.DeadLetter("", "", claim.ReasonTooLarge, fmt.Sprintf("line is more than the limit of %d bytes", f.max))})
 	case len(strings.TrimSpace(string(line))) == 0:
-		d = screening.DeadLetter("", "", claim.ReasonMalformed, "empty line")
+		f.pending = append(f.pending, pendingLine{d: screening.DeadLetter("", "", claim.ReasonMalformed, "empty line")})
 	default:
-		d = f.screenClaim(line)
+		m := &pipeline.Message{Value: append([]byte(nil), line...), Offset: int64(f.lines), Time: time.Now().UTC()}
+		f.pending = append(f.pending, pendingLine{msg: m})
 	}
-	f.outcomes[d.Outcome]++
-	for _, fd := range d.Findings {
-		f.rules[fd.Rule]++
+	if len(f.pending) >= screenChunk {
+		return f.flush(ctx, enc)
 	}
-	return d
+	return nil
 }
 
-func (f *fileScreener) screenClaim(msg []byte) screening.Decision {
-	c, findings, err := f.dec.Decode(msg, time.Now().UTC())
-	if err != nil {
-		var de *claim.DecodeError
-		if errors.As(err, &de) {
-			return screening.DeadLetter("", "", de.Reason, de.Detail)
+// flush decides the pending lines and writes their decisions in order.
+func (f *fileScreener) flush(ctx context.Context, enc *json.Encoder) error {
+	var msgs []pipeline.Message
+	for _, p := range f.pending {
+		if p.msg != nil {
+			msgs = append(msgs, *p.msg)
 		}
-		return screening.DeadLetter("", "", claim.ReasonMalformed, err.Error())
 	}
-	key := c.Key()
-	hash := c.ContentHash()
-	p, seen := f.seen[key]
-	if seen && p.hash == hash {
-		return p.decision
+	b, err := f.d.Decide(ctx, msgs)
+	if err != nil {
+		return err
 	}
-	d := f.sc.Screen(screening.Input{Claim: c, Findings: findings, PriorDifferent: seen})
-	if !seen || c.Frequency != claim.FrequencyOriginal {
-		f.seen[key] = prior{hash, d}
+	k := 0
+	for _, p := range f.pending {
+		d := p.d
+		if p.msg != nil {
+			r := b.Result(k)
+			k++
+			if r.Decision != nil {
+				d = *r.Decision
+			} else {
+				d = screening.DeadLetter("", "", r.Reason, r.Detail)
+			}
+		}
+		f.outcomes[d.Outcome]++
+		for _, fd := range d.Findings {
+			f.rules[fd.Rule]++
+		}
+		if err := enc.Encode(d); err != nil {
+			return fmt.Errorf("write decisions: %w", err)
+		}
 	}
-	return d
+	f.pending = f.pending[:0]
+	return nil
 }
 
 func (f *fileScreener) summary(w io.Writer) {

@@ -376,7 +376,14 @@ func (w *walker) fields(line int, prefix string, o *fastjson.Object, known []str
 	})
 }
 
-var originatorOK = func(s string) bool {
+// OriginatorIDPattern is the rule for an originator id (ARCHITECTURE §2).
+// It is the only place it is written: the decoder, the originator tables
+// and the command line all ask ValidOriginatorID.
+const OriginatorIDPattern = `^[A-Za-z0-9._-]{1,64}$`
+
+// ValidOriginatorID reports whether s matches OriginatorIDPattern. An
+// originator id becomes part of a topic name, so nothing else may pass.
+func ValidOriginatorID(s string) bool {
 	if len(s) < 1 || len(s) > 64 {
 		return false
 	}
@@ -410,8 +417,8 @@ func (w *walker) identity(o *fastjson.Object) error {
 		return &DecodeError{ReasonMalformed, "originator_id is missing or not a string"}
 	}
 	os := string(org.GetStringBytes())
-	if !originatorOK(os) {
-		return &DecodeError{ReasonMalformed, "originator_id must match ^[A-Za-z0-9._-]{1,64}$"}
+	if !ValidOriginatorID(os) {
+		return &DecodeError{ReasonMalformed, "originator_id must match " + OriginatorIDPattern}
 	}
 	w.c.ClaimID, w.c.OriginatorID = s, os
 	return nil

@@ -9,7 +9,7 @@ import (
 
 func openOne(t *testing.T, rel string) []*Release {
 	t.Helper()
-	rels, _, err := Open(testenv.SharedFile(t, rel), "")
+	rels, _, err := OpenFS(testenv.SharedFS(t), rel, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func realSnapshot(t testing.TB) *Snapshot {
 	t.Helper()
 	var all []*Release
 	for _, f := range []string{"icd10cm/icd10cm_order_2024.txt.gz", "icd10cm/icd10cm_order_2025.txt.gz", "icd10cm/icd10cm_order_2026.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz"} {
-		rels, _, err := Open(testenv.SharedFile(t, f), "")
+		rels, _, err := OpenFS(testenv.SharedFS(t), f, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,19 +17,19 @@ func TestPrecedenceAndDefaults(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "c.json")
 	os.WriteFile(f, []byte(`{"rules":{"NCCI_PTP":"off"},"service":{"group":"from-file","batch-size":"7","input-topic":"file.in"}}`), 0o644)
-	s, err := LoadService(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--config", f, "--batch-size", "9", "--codesets", "x"},
+	s, err := LoadServe(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--config", f, "--batch-size", "9", "--codesets", "x"},
 		env(map[string]string{"KAFKA_BROKERS": "a:1, b:2", "CLAIMSCREEN_GROUP": "from-env"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.GroupID != "from-env" || s.BatchSize != 9 || s.InputTopic != "file.in" || strings.Join(s.Brokers, ",") != "a:1,b:2" ||
-		s.BatchWait != 50*time.Millisecond || s.ReviewTopic != "claims.review" || s.File.Rules["NCCI_PTP"] != "off" {
+	if s.Consumer.GroupID != "from-env" || s.Consumer.BatchSize != 9 || s.Topics.Input != "file.in" || strings.Join(s.Kafka.Brokers, ",") != "a:1,b:2" ||
+		s.Consumer.BatchWait != 50*time.Millisecond || s.Topics.Review != "claims.review" || s.Screening.File.Rules["NCCI_PTP"] != "off" {
 		t.Errorf("%+v", s)
 	}
 }
 
 func TestEveryProblemAtOnce(t *testing.T) {
-	_, err := LoadService(flag.NewFlagSet("t", flag.ContinueOnError),
+	_, err := LoadServe(flag.NewFlagSet("t", flag.ContinueOnError),
 		[]string{"--batch-size", "0", "--review-topic", "bad topic", "--notice-topic-template", "x", "--log-level", "loud", "--kafka-sasl-mechanism", "SCRAM-SHA-256"},
 		env(nil))
 	if err == nil {
@@ -39,6 +39,28 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
+	}
+}
+
+// An admin command takes only its parts' settings, and a serve setting in
+// a shared configuration file is no error there.
+func TestAdminParts(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "c.json")
+	os.WriteFile(f, []byte(`{"service":{"batch-size":"7","deadletter-topic":"file.dlq"}}`), 0o644)
+	a, err := LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--config", f}, env(map[string]string{"KAFKA_BROKERS": "a:1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Topics.DeadLetter != "file.dlq" || a.Kafka.Brokers[0] != "a:1" {
+		t.Errorf("%+v", a)
+	}
+	if _, err := LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--batch-size", "3"}, env(map[string]string{"KAFKA_BROKERS": "a:1"})); err == nil {
+		t.Error("an admin command took --batch-size")
+	}
+	if _, err := LoadServe(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--codesets", "x", "--http-addr", "nope", "--group", " "}, env(map[string]string{"KAFKA_BROKERS": "a:1"})); err == nil ||
+		!strings.Contains(err.Error(), "http-addr") || !strings.Contains(err.Error(), "group") {
+		t.Errorf("bad http-addr and group: %v", err)
 	}
 }
 

@@ -5,48 +5,269 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/claimscreen/claimscreen/pipeline"
 )
 
-// Service is the configuration of `claimscreen serve` (and demo, topics).
-type Service struct {
-	Brokers         []string
-	Embedded        bool
-	EmbeddedAddr    string
+// The configuration of each command is composed of these parts; each
+// part's Validate reports every problem it has at once, and a command's
+// Validate joins its parts' and its own cross-checks.
+
+// Kafka is how to reach the brokers.
+type Kafka struct {
+	Brokers       []string
+	Embedded      bool
+	EmbeddedAddr  string
+	TLS           bool
+	TLSCA         string
+	TLSCert       string
+	TLSKey        string
+	SASLMechanism string
+	SASLUser      string
+	SASLPassword  string
+}
+
+// Validate implements the part's checks.
+func (k *Kafka) Validate() error {
+	var errs []error
+	if !k.Embedded && len(k.Brokers) == 0 {
+		errs = append(errs, errors.New("no Kafka brokers: set KAFKA_BROKERS or --brokers (or use --embedded)"))
+	}
+	if k.SASLMechanism != "" && (k.SASLUser == "" || k.SASLPassword == "") {
+		errs = append(errs, errors.New("kafka-sasl-mechanism needs kafka-sasl-user and kafka-sasl-password"))
+	}
+	if (k.TLSCert == "") != (k.TLSKey == "") {
+		errs = append(errs, errors.New("kafka-tls-cert and kafka-tls-key go together"))
+	}
+	return errors.Join(errs...)
+}
+
+// Topics are the topics the service reads and writes.
+type Topics struct {
+	Input          string
+	Review         string
+	Held           string
+	DeadLetter     string
+	NoticeTemplate string
+}
+
+// Pipeline returns the output topics as the pipeline names them.
+func (t *Topics) Pipeline() pipeline.Topics {
+	return pipeline.Topics{Review: t.Review, Held: t.Held, DeadLetter: t.DeadLetter, NoticeTemplate: t.NoticeTemplate}
+}
+
+// Base are the topics that exist whatever the originators: input, review,
+// held and dead letters.
+func (t *Topics) Base() []string { return []string{t.Input, t.Review, t.Held, t.DeadLetter} }
+
+// Validate implements the part's checks.
+func (t *Topics) Validate() error {
+	var errs []error
+	for name, v := range map[string]string{"input-topic": t.Input, "review-topic": t.Review, "held-topic": t.Held, "deadletter-topic": t.DeadLetter} {
+		if !pipeline.ValidTopicName(v) {
+			errs = append(errs, fmt.Errorf("%s %q is not a valid Kafka topic name", name, v))
+		}
+	}
+	if !strings.Contains(t.NoticeTemplate, pipeline.OriginatorPlaceholder) || !pipeline.ValidTopicName(t.Pipeline().NoticeTopic("X")) {
+		errs = append(errs, fmt.Errorf("notice-topic-template %q must contain %s and otherwise only letters, digits, '.', '_' and '-'", t.NoticeTemplate, pipeline.OriginatorPlaceholder))
+	}
+	sortErrs(errs)
+	return errors.Join(errs...)
+}
+
+// Consumer is the consumer group and the batch loop.
+type Consumer struct {
 	GroupID         string
-	InputTopic      string
-	ReviewTopic     string
-	HeldTopic       string
-	DeadLetterTopic string
-	NoticeTemplate  string
-	Registry        string
-	DatabaseURL     string
-	Codesets        string
-	Crosswalk       string
-	ConfigFile      string
 	BatchSize       int
 	BatchWait       time.Duration
 	ShutdownTimeout time.Duration
 	SessionTimeout  time.Duration
 	TopicRecheck    time.Duration
-	HTTPAddr        string
-	LogLevel        string
-	KafkaTLS        bool
-	KafkaTLSCA      string
-	KafkaTLSCert    string
-	KafkaTLSKey     string
-	SASLMechanism   string
-	SASLUser        string
-	SASLPassword    string
+}
 
-	// From the configuration file.
+// Validate implements the part's checks.
+func (c *Consumer) Validate() error {
+	if strings.TrimSpace(c.GroupID) == "" {
+		return errors.New("group must not be empty")
+	}
+	return nil
+}
+
+// PostgreSQL is the database.
+type PostgreSQL struct {
+	URL string
+}
+
+// Validate implements the part's checks.
+func (p *PostgreSQL) Validate() error {
+	if p.URL != "" && !strings.HasPrefix(p.URL, "postgres://") && !strings.HasPrefix(p.URL, "postgresql://") && !strings.Contains(p.URL, "=") {
+		return fmt.Errorf("database-url must be a postgres:// URL or key=value settings")
+	}
+	return nil
+}
+
+// HTTP is the metrics and health endpoint.
+type HTTP struct {
+	Addr string
+}
+
+// Validate implements the part's checks.
+func (h *HTTP) Validate() error {
+	if _, _, err := net.SplitHostPort(h.Addr); err != nil {
+		return fmt.Errorf("http-addr %q: %v", h.Addr, err)
+	}
+	return nil
+}
+
+// Screening is the reference data and the rules.
+type Screening struct {
+	Codesets   string
+	Crosswalk  string
+	Registry   string // originator table file
+	ConfigFile string
+	// File is the configuration file's content (rules, limits).
 	File *File
 }
+
+// Validate implements the part's checks.
+func (s *Screening) Validate() error { return nil }
+
+// Logging is the log level.
+type Logging struct {
+	Level string
+}
+
+// Validate implements the part's checks.
+func (l *Logging) Validate() error {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return fmt.Errorf("log-level %q: want debug, info, warn or error", l.Level)
+}
+
+// Serve is the configuration of `claimscreen serve` and `demo`.
+type Serve struct {
+	Kafka      Kafka
+	Topics     Topics
+	Consumer   Consumer
+	PostgreSQL PostgreSQL
+	HTTP       HTTP
+	Screening  Screening
+	Log        Logging
+}
+
+func (s *Serve) parts() parts {
+	return parts{kafka: &s.Kafka, topics: &s.Topics, consumer: &s.Consumer, pg: &s.PostgreSQL, http: &s.HTTP, screening: &s.Screening, log: &s.Log}
+}
+
+// Validate checks every part, and that there is reference data.
+func (s *Serve) Validate() error {
+	errs := s.parts().validate()
+	if s.Screening.Codesets == "" && s.PostgreSQL.URL == "" {
+		errs = append(errs, errors.New("--codesets (CLAIMSCREEN_CODESETS) or --database-url (DATABASE_URL) is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Admin is the configuration of the commands that work on the topics and
+// the ledger beside the service: topics create, replay, deadletters.
+type Admin struct {
+	Kafka      Kafka
+	Topics     Topics
+	PostgreSQL PostgreSQL
+	Screening  Screening
+	Log        Logging
+}
+
+func (a *Admin) parts() parts {
+	return parts{kafka: &a.Kafka, topics: &a.Topics, pg: &a.PostgreSQL, screening: &a.Screening, log: &a.Log}
+}
+
+// Validate checks every part.
+func (a *Admin) Validate() error { return errors.Join(a.parts().validate()...) }
+
+// parts points at the parts a command has; nil for those it has not.
+type parts struct {
+	kafka     *Kafka
+	topics    *Topics
+	consumer  *Consumer
+	pg        *PostgreSQL
+	http      *HTTP
+	screening *Screening
+	log       *Logging
+}
+
+func (p parts) has(g group) bool {
+	switch g {
+	case groupKafka:
+		return p.kafka != nil
+	case groupTopics:
+		return p.topics != nil
+	case groupConsumer:
+		return p.consumer != nil
+	case groupPostgreSQL:
+		return p.pg != nil
+	case groupHTTP:
+		return p.http != nil
+	case groupScreening:
+		return p.screening != nil
+	case groupLog:
+		return p.log != nil
+	}
+	return false
+}
+
+func (p parts) validate() []error {
+	var vs []interface{ Validate() error }
+	if p.kafka != nil {
+		vs = append(vs, p.kafka)
+	}
+	if p.topics != nil {
+		vs = append(vs, p.topics)
+	}
+	if p.consumer != nil {
+		vs = append(vs, p.consumer)
+	}
+	if p.pg != nil {
+		vs = append(vs, p.pg)
+	}
+	if p.http != nil {
+		vs = append(vs, p.http)
+	}
+	if p.screening != nil {
+		vs = append(vs, p.screening)
+	}
+	if p.log != nil {
+		vs = append(vs, p.log)
+	}
+	var errs []error
+	for _, v := range vs {
+		if err := v.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// group is the part a setting belongs to.
+type group string
+
+const (
+	groupKafka      group = "kafka"
+	groupTopics     group = "topics"
+	groupConsumer   group = "consumer"
+	groupPostgreSQL group = "postgresql"
+	groupHTTP       group = "http"
+	groupScreening  group = "screening"
+	groupLog        group = "log"
+)
 
 // Setting is one configuration setting: a flag, an environment variable,
 // and a key in the file's "service" object, in increasing order of
@@ -56,100 +277,145 @@ type Setting struct {
 	Env     string
 	Default string
 	Help    string
-	set     func(s *Service, v string) error
+	group   group
+	set     func(p parts, v string) error
 }
 
-func str(p func(*Service) *string) func(*Service, string) error {
-	return func(s *Service, v string) error { *p(s) = v; return nil }
+// binder sets one field of a part from a setting's text.
+type binder struct {
+	g   group
+	set func(p parts, v string) error
 }
 
-func integer(p func(*Service) *int, min int) func(*Service, string) error {
-	return func(s *Service, v string) error {
+func str(g group, field func(parts) *string) binder {
+	return binder{g, func(p parts, v string) error { *field(p) = v; return nil }}
+}
+
+func integer(g group, field func(parts) *int, min int) binder {
+	return binder{g, func(p parts, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < min {
 			return fmt.Errorf("%q is not a whole number of at least %d", v, min)
 		}
-		*p(s) = n
+		*field(p) = n
 		return nil
-	}
+	}}
 }
 
-func millis(p func(*Service) *time.Duration) func(*Service, string) error {
-	return func(s *Service, v string) error {
+func millis(g group, field func(parts) *time.Duration) binder {
+	return binder{g, func(p parts, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return fmt.Errorf("%q is not a number of milliseconds", v)
 		}
-		*p(s) = time.Duration(n) * time.Millisecond
+		*field(p) = time.Duration(n) * time.Millisecond
 		return nil
-	}
+	}}
 }
 
-func boolean(p func(*Service) *bool) func(*Service, string) error {
-	return func(s *Service, v string) error {
+func boolean(g group, field func(parts) *bool) binder {
+	return binder{g, func(p parts, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("%q is not true or false", v)
 		}
-		*p(s) = b
+		*field(p) = b
 		return nil
-	}
+	}}
 }
 
 // Settings is every setting, in the order docs/configuration.md lists them.
 var Settings = []Setting{
-	{"brokers", "KAFKA_BROKERS", "", "Kafka bootstrap brokers, comma-separated (host:port). Required unless --embedded.", func(s *Service, v string) error {
-		s.Brokers = nil
+	mk("brokers", "KAFKA_BROKERS", "", "Kafka bootstrap brokers, comma-separated (host:port). Required unless --embedded.", binder{groupKafka, func(p parts, v string) error {
+		p.kafka.Brokers = nil
 		for _, b := range strings.Split(v, ",") {
 			if b = strings.TrimSpace(b); b != "" {
-				s.Brokers = append(s.Brokers, b)
+				p.kafka.Brokers = append(p.kafka.Brokers, b)
 			}
 		}
 		return nil
-	}},
-	{"embedded", "CLAIMSCREEN_EMBEDDED", "false", "run an in-process Kafka-protocol broker (kfake) and an in-memory ledger", boolean(func(s *Service) *bool { return &s.Embedded })},
-	{"embedded-addr", "CLAIMSCREEN_EMBEDDED_ADDR", "127.0.0.1:9092", "address of the embedded broker", str(func(s *Service) *string { return &s.EmbeddedAddr })},
-	{"group", "CLAIMSCREEN_GROUP", "claimscreen", "Kafka consumer group", str(func(s *Service) *string { return &s.GroupID })},
-	{"input-topic", "CLAIMSCREEN_INPUT_TOPIC", "claims.submitted", "topic of submitted claims (claim.v1)", str(func(s *Service) *string { return &s.InputTopic })},
-	{"review-topic", "CLAIMSCREEN_REVIEW_TOPIC", "claims.review", "topic of accepted claims (review.v1)", str(func(s *Service) *string { return &s.ReviewTopic })},
-	{"held-topic", "CLAIMSCREEN_HELD_TOPIC", "claims.held", "topic of held claims", str(func(s *Service) *string { return &s.HeldTopic })},
-	{"deadletter-topic", "CLAIMSCREEN_DEADLETTER_TOPIC", "claims.deadletter", "topic of messages that cannot be answered", str(func(s *Service) *string { return &s.DeadLetterTopic })},
-	{"notice-topic-template", "CLAIMSCREEN_NOTICE_TOPIC_TEMPLATE", "claims.notices.{originator}", "notice topic of an originator; {originator} is replaced by its id", str(func(s *Service) *string { return &s.NoticeTemplate })},
-	{"database-url", "DATABASE_URL", "", "PostgreSQL URL: the decision ledger, the code-set and chart registry with hot reload, the originator table. Without it the ledger is in memory", str(func(s *Service) *string { return &s.DatabaseURL })},
-	{"registry", "CLAIMSCREEN_REGISTRY", "", "originator registry CSV (originator_id,notice_topic,active); when set, unknown or inactive originators are dead-lettered", str(func(s *Service) *string { return &s.Registry })},
-	{"codesets", "CLAIMSCREEN_CODESETS", "", "folder of code-set files; required without --database-url, which otherwise supplies the active releases", str(func(s *Service) *string { return &s.Codesets })},
-	{"crosswalk", "CLAIMSCREEN_CROSSWALK", "", "crosswalk chart CSV file or folder", str(func(s *Service) *string { return &s.Crosswalk })},
-	{"config", "CLAIMSCREEN_CONFIG", "", "configuration file (JSON): rules, limits, service", str(func(s *Service) *string { return &s.ConfigFile })},
-	{"batch-size", "CLAIMSCREEN_BATCH_SIZE", "500", "most claims a batch", integer(func(s *Service) *int { return &s.BatchSize }, 1)},
-	{"batch-wait-ms", "CLAIMSCREEN_BATCH_WAIT_MS", "50", "longest wait to fill a batch, in milliseconds", millis(func(s *Service) *time.Duration { return &s.BatchWait })},
-	{"shutdown-timeout-ms", "CLAIMSCREEN_SHUTDOWN_TIMEOUT_MS", "30000", "time to finish the batch in hand on SIGTERM, in milliseconds", millis(func(s *Service) *time.Duration { return &s.ShutdownTimeout })},
-	{"session-timeout-ms", "CLAIMSCREEN_SESSION_TIMEOUT_MS", "10000", "consumer group session timeout: how long the group waits for an instance that stopped answering before its partitions move, in milliseconds (the broker allows 6000 to 1800000 by default)", millis(func(s *Service) *time.Duration { return &s.SessionTimeout })},
-	{"topic-recheck-ms", "CLAIMSCREEN_TOPIC_RECHECK_MS", "30000", "how long a notice topic found missing is taken as missing before the brokers are asked again, in milliseconds", millis(func(s *Service) *time.Duration { return &s.TopicRecheck })},
-	{"http-addr", "CLAIMSCREEN_HTTP_ADDR", "127.0.0.1:8080", "address of /metrics, /healthz and /readyz", str(func(s *Service) *string { return &s.HTTPAddr })},
-	{"log-level", "CLAIMSCREEN_LOG_LEVEL", "info", "debug, info, warn or error", str(func(s *Service) *string { return &s.LogLevel })},
-	{"kafka-tls", "KAFKA_TLS", "false", "connect to Kafka over TLS", boolean(func(s *Service) *bool { return &s.KafkaTLS })},
-	{"kafka-tls-ca", "KAFKA_TLS_CA", "", "PEM file of the CA that signed the brokers' certificates (default: system roots)", str(func(s *Service) *string { return &s.KafkaTLSCA })},
-	{"kafka-tls-cert", "KAFKA_TLS_CERT", "", "client certificate PEM file, for mutual TLS", str(func(s *Service) *string { return &s.KafkaTLSCert })},
-	{"kafka-tls-key", "KAFKA_TLS_KEY", "", "client key PEM file, for mutual TLS", str(func(s *Service) *string { return &s.KafkaTLSKey })},
-	{"kafka-sasl-mechanism", "KAFKA_SASL_MECHANISM", "", "SCRAM-SHA-256 or SCRAM-SHA-512; empty for none", str(func(s *Service) *string { return &s.SASLMechanism })},
-	{"kafka-sasl-user", "KAFKA_SASL_USER", "", "SASL user", str(func(s *Service) *string { return &s.SASLUser })},
-	{"kafka-sasl-password", "KAFKA_SASL_PASSWORD", "", "SASL password (prefer the environment to a flag)", str(func(s *Service) *string { return &s.SASLPassword })},
+	}}),
+	mk("embedded", "CLAIMSCREEN_EMBEDDED", "false", "run an in-process Kafka-protocol broker (kfake) and an in-memory ledger", boolean(groupKafka, func(p parts) *bool { return &p.kafka.Embedded })),
+	mk("embedded-addr", "CLAIMSCREEN_EMBEDDED_ADDR", "127.0.0.1:9092", "address of the embedded broker", str(groupKafka, func(p parts) *string { return &p.kafka.EmbeddedAddr })),
+	mk("group", "CLAIMSCREEN_GROUP", "claimscreen", "Kafka consumer group", str(groupConsumer, func(p parts) *string { return &p.consumer.GroupID })),
+	mk("input-topic", "CLAIMSCREEN_INPUT_TOPIC", "claims.submitted", "topic of submitted claims (claim.v1)", str(groupTopics, func(p parts) *string { return &p.topics.Input })),
+	mk("review-topic", "CLAIMSCREEN_REVIEW_TOPIC", "claims.review", "topic of accepted claims (review.v1)", str(groupTopics, func(p parts) *string { return &p.topics.Review })),
+	mk("held-topic", "CLAIMSCREEN_HELD_TOPIC", "claims.held", "topic of held claims", str(groupTopics, func(p parts) *string { return &p.topics.Held })),
+	mk("deadletter-topic", "CLAIMSCREEN_DEADLETTER_TOPIC", "claims.deadletter", "topic of messages that cannot be answered", str(groupTopics, func(p parts) *string { return &p.topics.DeadLetter })),
+	mk("notice-topic-template", "CLAIMSCREEN_NOTICE_TOPIC_TEMPLATE", "claims.notices.{originator}", "notice topic of an originator; {originator} is replaced by its id", str(groupTopics, func(p parts) *string { return &p.topics.NoticeTemplate })),
+	mk("database-url", "DATABASE_URL", "", "PostgreSQL URL: the decision ledger, the code-set and chart registry with hot reload, the originator table. Without it the ledger is in memory", str(groupPostgreSQL, func(p parts) *string { return &p.pg.URL })),
+	mk("registry", "CLAIMSCREEN_REGISTRY", "", "originator table file CSV (originator_id,notice_topic,active); when set, unknown or inactive originators are dead-lettered", str(groupScreening, func(p parts) *string { return &p.screening.Registry })),
+	mk("codesets", "CLAIMSCREEN_CODESETS", "", "folder of code-set files; required without --database-url, which otherwise supplies the active releases", str(groupScreening, func(p parts) *string { return &p.screening.Codesets })),
+	mk("crosswalk", "CLAIMSCREEN_CROSSWALK", "", "crosswalk chart CSV file or folder", str(groupScreening, func(p parts) *string { return &p.screening.Crosswalk })),
+	mk("config", "CLAIMSCREEN_CONFIG", "", "configuration file (JSON): rules, limits, service", str(groupScreening, func(p parts) *string { return &p.screening.ConfigFile })),
+	mk("batch-size", "CLAIMSCREEN_BATCH_SIZE", "500", "most claims a batch", integer(groupConsumer, func(p parts) *int { return &p.consumer.BatchSize }, 1)),
+	mk("batch-wait-ms", "CLAIMSCREEN_BATCH_WAIT_MS", "50", "longest wait to fill a batch, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.BatchWait })),
+	mk("shutdown-timeout-ms", "CLAIMSCREEN_SHUTDOWN_TIMEOUT_MS", "30000", "time to finish the batch in hand on SIGTERM, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.ShutdownTimeout })),
+	mk("session-timeout-ms", "CLAIMSCREEN_SESSION_TIMEOUT_MS", "10000", "consumer group session timeout: how long the group waits for an instance that stopped answering before its partitions move, in milliseconds (the broker allows 6000 to 1800000 by default)", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.SessionTimeout })),
+	mk("topic-recheck-ms", "CLAIMSCREEN_TOPIC_RECHECK_MS", "30000", "how long a notice topic found missing is taken as missing before the brokers are asked again, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.TopicRecheck })),
+	mk("http-addr", "CLAIMSCREEN_HTTP_ADDR", "127.0.0.1:8080", "address of /metrics, /healthz and /readyz", str(groupHTTP, func(p parts) *string { return &p.http.Addr })),
+	mk("log-level", "CLAIMSCREEN_LOG_LEVEL", "info", "debug, info, warn or error", str(groupLog, func(p parts) *string { return &p.log.Level })),
+	mk("kafka-tls", "KAFKA_TLS", "false", "connect to Kafka over TLS", boolean(groupKafka, func(p parts) *bool { return &p.kafka.TLS })),
+	mk("kafka-tls-ca", "KAFKA_TLS_CA", "", "PEM file of the CA that signed the brokers' certificates (default: system roots)", str(groupKafka, func(p parts) *string { return &p.kafka.TLSCA })),
+	mk("kafka-tls-cert", "KAFKA_TLS_CERT", "", "client certificate PEM file, for mutual TLS", str(groupKafka, func(p parts) *string { return &p.kafka.TLSCert })),
+	mk("kafka-tls-key", "KAFKA_TLS_KEY", "", "client key PEM file, for mutual TLS", str(groupKafka, func(p parts) *string { return &p.kafka.TLSKey })),
+	mk("kafka-sasl-mechanism", "KAFKA_SASL_MECHANISM", "", "SCRAM-SHA-256 or SCRAM-SHA-512; empty for none", str(groupKafka, func(p parts) *string { return &p.kafka.SASLMechanism })),
+	mk("kafka-sasl-user", "KAFKA_SASL_USER", "", "SASL user", str(groupKafka, func(p parts) *string { return &p.kafka.SASLUser })),
+	mk("kafka-sasl-password", "KAFKA_SASL_PASSWORD", "", "SASL password (prefer the environment to a flag)", str(groupKafka, func(p parts) *string { return &p.kafka.SASLPassword })),
 }
 
-var topicName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+func mk(name, env, def, help string, b binder) Setting {
+	return Setting{Name: name, Env: env, Default: def, Help: help, group: b.g, set: b.set}
+}
 
-// LoadService reads the settings: defaults, then the file named by
-// --config (or CLAIMSCREEN_CONFIG), then the environment, then the flags.
-// It reports every problem at once. fs may already hold other flags.
-func LoadService(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) (*Service, error) {
-	s := &Service{}
+// LoadServe reads serve's settings (see load).
+func LoadServe(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) (*Serve, error) {
+	s := &Serve{}
+	errs, err := load(fs, args, lookup, s.parts())
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(append(errs, s.Validate())...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadAdmin reads the settings of topics create, replay and deadletters
+// (see load): Kafka, topics, PostgreSQL, the originator table file and the
+// configuration file.
+func LoadAdmin(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) (*Admin, error) {
+	a := &Admin{}
+	errs, err := load(fs, args, lookup, a.parts())
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(append(errs, a.Validate())...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// load reads the settings of the parts p has: defaults, then the file
+// named by --config (or CLAIMSCREEN_CONFIG), then the environment, then the
+// flags. It returns every bad setting's error (the caller adds the
+// parts' validation, so every problem is told at once), or err for a
+// command line or configuration file that cannot be read at all. fs may
+// already hold other flags; it gets a flag for each setting of the parts.
+func load(fs *flag.FlagSet, args []string, lookup func(string) (string, bool), p parts) (errs []error, err error) {
+	var mine []Setting
 	for _, st := range Settings {
-		if err := st.set(s, st.Default); err != nil {
+		if p.has(st.group) {
+			mine = append(mine, st)
+		}
+	}
+	for _, st := range mine {
+		if err := st.set(p, st.Default); err != nil {
 			panic("config: bad default for " + st.Name)
 		}
 	}
 	flagVals := map[string]string{}
-	for _, st := range Settings {
+	for _, st := range mine {
 		name := st.Name
 		if st.Default == "true" || st.Default == "false" {
 			fs.BoolFunc(name, st.Help+envNote(st), func(v string) error { flagVals[name] = v; return nil })
@@ -161,27 +427,26 @@ func LoadService(fs *flag.FlagSet, args []string, lookup func(string) (string, b
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	var errs []error
 	apply := func(src string, vals map[string]string) {
-		for _, st := range Settings {
+		for _, st := range mine {
 			if v, ok := vals[st.Name]; ok {
-				if err := st.set(s, v); err != nil {
+				if err := st.set(p, v); err != nil {
 					errs = append(errs, fmt.Errorf("%s %s: %w", src, st.Name, err))
 				}
 			}
 		}
 	}
 	env := map[string]string{}
-	for _, st := range Settings {
+	for _, st := range mine {
 		if v, ok := lookup(st.Env); ok && v != "" {
 			env[st.Name] = v
 		}
 	}
+	file := &File{}
 	cfgPath := flagVals["config"]
 	if cfgPath == "" {
 		cfgPath = env["config"]
 	}
-	s.File = &File{}
 	if cfgPath != "" {
 		f, err := os.Open(cfgPath)
 		if err != nil {
@@ -192,7 +457,7 @@ func LoadService(fs *flag.FlagSet, args []string, lookup func(string) (string, b
 		if err != nil {
 			return nil, err
 		}
-		s.File = cf
+		file = cf
 		known := map[string]bool{}
 		for _, st := range Settings {
 			known[st.Name] = true
@@ -209,38 +474,16 @@ func LoadService(fs *flag.FlagSet, args []string, lookup func(string) (string, b
 		}
 		apply("config file", cf.Service)
 	}
+	if p.screening != nil {
+		p.screening.File = file
+	}
 	apply("environment", env)
 	apply("flag", flagVals)
+	return errs, nil
+}
 
-	if !s.Embedded && len(s.Brokers) == 0 {
-		errs = append(errs, errors.New("no Kafka brokers: set KAFKA_BROKERS or --brokers (or use --embedded)"))
-	}
-	if s.Codesets == "" && s.DatabaseURL == "" {
-		errs = append(errs, errors.New("--codesets (CLAIMSCREEN_CODESETS) or --database-url (DATABASE_URL) is required"))
-	}
-	for name, t := range map[string]string{"input-topic": s.InputTopic, "review-topic": s.ReviewTopic, "held-topic": s.HeldTopic, "deadletter-topic": s.DeadLetterTopic} {
-		if !topicName.MatchString(t) {
-			errs = append(errs, fmt.Errorf("%s %q is not a valid Kafka topic name", name, t))
-		}
-	}
-	if !strings.Contains(s.NoticeTemplate, "{originator}") || !topicName.MatchString(strings.ReplaceAll(s.NoticeTemplate, "{originator}", "X")) {
-		errs = append(errs, fmt.Errorf("notice-topic-template %q must contain {originator} and otherwise only letters, digits, '.', '_' and '-'", s.NoticeTemplate))
-	}
-	switch s.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", s.LogLevel))
-	}
-	if s.SASLMechanism != "" && (s.SASLUser == "" || s.SASLPassword == "") {
-		errs = append(errs, errors.New("kafka-sasl-mechanism needs kafka-sasl-user and kafka-sasl-password"))
-	}
-	if (s.KafkaTLSCert == "") != (s.KafkaTLSKey == "") {
-		errs = append(errs, errors.New("kafka-tls-cert and kafka-tls-key go together"))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return s, nil
+func sortErrs(errs []error) {
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 }
 
 func envNote(st Setting) string {
@@ -254,7 +497,7 @@ func envNote(st Setting) string {
 // MarkdownTable renders the settings for docs/configuration.md.
 func MarkdownTable() string {
 	var b strings.Builder
-	b.WriteString("| flag | environment | default | meaning |\n|---|---|---|---|\n")
+	b.WriteString("| flag | environment | default | part | meaning |\n|---|---|---|---|---|\n")
 	for _, st := range Settings {
 		def := st.Default
 		if def == "" {
@@ -262,7 +505,7 @@ func MarkdownTable() string {
 		} else {
 			def = "`" + def + "`"
 		}
-		fmt.Fprintf(&b, "| `--%s` | `%s` | %s | %s |\n", st.Name, st.Env, def, st.Help)
+		fmt.Fprintf(&b, "| `--%s` | `%s` | %s | %s | %s |\n", st.Name, st.Env, def, st.group, st.Help)
 	}
 	return b.String()
 }

@@ -15,8 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"sort"
 	"strings"
 
@@ -69,44 +69,44 @@ func Empty() *Chart {
 	return c
 }
 
-// Load reads a chart file, or every *.csv file in a folder (in name order).
-// The version is the file name without .csv; for a folder, the file names
-// joined with "+".
-func Load(path string) (*Chart, error) {
-	st, err := os.Stat(path)
+// LoadFS reads the chart file name in fsys, or every *.csv file of the
+// folder name (in name order). The version is the file name without .csv;
+// for a folder, the file names joined with "+".
+func LoadFS(fsys fs.FS, name string) (*Chart, error) {
+	st, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("crosswalk chart: %w", err)
 	}
-	files := []string{path}
+	files := []string{name}
 	if st.IsDir() {
-		files, err = filepath.Glob(filepath.Join(path, "*.csv"))
+		files, err = fs.Glob(fsys, path.Join(name, "*.csv"))
 		if err != nil {
 			return nil, err
 		}
 		sort.Strings(files)
 		if len(files) == 0 {
-			return nil, fmt.Errorf("crosswalk chart folder %s holds no .csv file", path)
+			return nil, fmt.Errorf("crosswalk chart folder %s holds no .csv file", name)
 		}
 	}
 	var rows []Row
 	var names []string
 	h := sha256.New()
 	for _, f := range files {
-		fh, err := os.Open(f)
+		fh, err := fsys.Open(f)
 		if err != nil {
 			return nil, fmt.Errorf("crosswalk chart: %w", err)
 		}
-		rs, err := Read(filepath.Base(f), io.TeeReader(fh, h))
+		rs, err := Read(path.Base(f), io.TeeReader(fh, h))
 		fh.Close()
 		if err != nil {
 			return nil, err
 		}
 		rows = append(rows, rs...)
-		names = append(names, filepath.Base(f))
+		names = append(names, path.Base(f))
 	}
 	version := make([]string, len(names))
 	for i, n := range names {
-		version[i] = strings.TrimSuffix(n, filepath.Ext(n))
+		version[i] = strings.TrimSuffix(n, path.Ext(n))
 	}
 	return build(strings.Join(version, "+"), names, hex.EncodeToString(h.Sum(nil)), rows)
 }
@@ -118,7 +118,7 @@ func Parse(name string, r io.Reader) (*Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	return build(strings.TrimSuffix(name, filepath.Ext(name)), []string{name}, hex.EncodeToString(h.Sum(nil)), rows)
+	return build(strings.TrimSuffix(name, path.Ext(name)), []string{name}, hex.EncodeToString(h.Sum(nil)), rows)
 }
 
 var header = []string{"system", "code", "internal_code", "effective_from", "effective_to", "note"}

@@ -102,15 +102,15 @@ func TestLoadFolderAndSample(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a-2025.csv"), []byte(head+"CPT,99213,X,2020-01-01,,\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "b-2025.csv"), []byte(head+"CPT,99214,Y,2020-01-01,,\n"), 0o644)
-	c, err := Load(dir)
+	c, err := LoadFS(os.DirFS(dir), ".")
 	if err != nil || c.Version != "a-2025+b-2025" || c.Len() != 2 {
 		t.Fatalf("%v %v", c, err)
 	}
 	os.WriteFile(filepath.Join(dir, "c.csv"), []byte(head+"CPT,99213,Z,2024-01-01,,\n"), 0o644)
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "c.csv:2") {
+	if _, err := LoadFS(os.DirFS(dir), "."); err == nil || !strings.Contains(err.Error(), "c.csv:2") {
 		t.Errorf("overlap across files: %v", err)
 	}
-	s, err := Load(filepath.Join("..", "..", "crosswalks", "sample-2025-10.csv"))
+	s, err := LoadFS(os.DirFS(filepath.Join("..", "..", "crosswalks")), "sample-2025-10.csv")
 	if err != nil || s.Version != "sample-2025-10" {
 		t.Fatalf("sample chart: %v", err)
 	}

@@ -14,7 +14,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -260,6 +259,10 @@ type SourceConfig struct {
 	RebalanceTimeout time.Duration
 }
 
+// readerMaxWait is the longest a fetch waits at the broker for data (see
+// NewSource).
+const readerMaxWait = 2 * time.Second
+
 // Source reads a topic in a consumer group.
 type Source struct {
 	r   *kafka.Reader
@@ -276,13 +279,22 @@ func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 		log = zap.NewNop()
 	}
 	rc := kafka.ReaderConfig{
-		Brokers:          c.Brokers,
-		GroupID:          cfg.GroupID,
-		Topic:            cfg.Topic,
-		Dialer:           c.dialer,
-		MinBytes:         1,
-		MaxBytes:         cfg.MaxBytes,
-		MaxWait:          100 * time.Millisecond,
+		Brokers:  c.Brokers,
+		GroupID:  cfg.GroupID,
+		Topic:    cfg.Topic,
+		Dialer:   c.dialer,
+		MinBytes: 1,
+		MaxBytes: cfg.MaxBytes,
+		// kafka-go sets the connection's read deadline to MaxWait and asks
+		// the broker to hold an idle fetch for MaxWait less its RTT
+		// allowance (1s, or a quarter of MaxWait when MaxWait is shorter).
+		// At 100ms the broker's answer to an idle fetch came 25ms before
+		// the deadline, and on a loaded machine after it: an "unknown
+		// error … i/o timeout" warning every few seconds per idle
+		// partition. At 2s the broker answers after 1s with 1s to spare.
+		// Data is returned as soon as it arrives (MinBytes 1), so this adds
+		// no latency; it bounds how long a stopping reader waits.
+		MaxWait:          readerMaxWait,
 		StartOffset:      kafka.FirstOffset,
 		CommitInterval:   0,
 		ReadBackoffMin:   50 * time.Millisecond,
@@ -348,9 +360,9 @@ type SinkConfig struct {
 
 // Sink writes outputs with one Writer; each message names its topic.
 type Sink struct {
-	conn  *Conn
-	w     *kafka.Writer
-	known sync.Map // topics seen to exist
+	conn   *Conn
+	w      *kafka.Writer
+	exists *pipeline.TopicCache // topics seen to exist
 }
 
 // NewSink returns a sink that waits for every in-sync replica's ack.
@@ -374,7 +386,7 @@ func (c *Conn) NewSink(cfg SinkConfig) *Sink {
 		AllowAutoTopicCreation: false,
 		Transport:              c.transport,
 	}
-	return &Sink{conn: c, w: w}
+	return &Sink{conn: c, w: w, exists: pipeline.NewTopicCache(c.Exists, 0, nil)}
 }
 
 // Write implements pipeline.Sink. Outputs to a topic that does not exist
@@ -444,26 +456,21 @@ func allIndexes(n int) []int {
 
 // missingTopics asks the brokers about topics not yet seen to exist.
 func (s *Sink) missingTopics(ctx context.Context, outs []pipeline.Output) (map[string]bool, error) {
-	var ask []string
+	var topics []string
 	seen := map[string]bool{}
 	for _, o := range outs {
-		if _, ok := s.known.Load(o.Topic); !ok && !seen[o.Topic] {
+		if !seen[o.Topic] {
 			seen[o.Topic] = true
-			ask = append(ask, o.Topic)
+			topics = append(topics, o.Topic)
 		}
 	}
-	if len(ask) == 0 {
-		return nil, nil
-	}
-	ex, err := s.conn.Exists(ctx, ask)
+	ex, err := s.exists.Exists(ctx, topics)
 	if err != nil {
 		return nil, err
 	}
 	missing := map[string]bool{}
-	for _, t := range ask {
-		if ex[t] {
-			s.known.Store(t, true)
-		} else {
+	for _, t := range topics {
+		if !ex[t] {
 			missing[t] = true
 		}
 	}
@@ -477,7 +484,8 @@ func classify(err error) error {
 	return err
 }
 
-// Exists implements pipeline.Sink.
+// Exists implements pipeline.Sink: it asks the brokers (the router keeps
+// its own TopicCache in front of it).
 func (s *Sink) Exists(ctx context.Context, topics []string) (map[string]bool, error) {
 	return s.conn.Exists(ctx, topics)
 }

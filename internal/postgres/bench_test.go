@@ -15,7 +15,7 @@ import (
 // BenchmarkLedgerRecord writes decisions in batches of 500, as the pipeline
 // does (Record, then MarkPublished), and reports submissions a second.
 func BenchmarkLedgerRecord(b *testing.B) {
-	url := testenv.FreshDatabase(b, migrateURL)
+	url := testenv.FreshDatabase(b, MigrateURL)
 	pool, err := Open(context.Background(), url)
 	if err != nil {
 		b.Fatal(err)
@@ -47,19 +47,19 @@ func BenchmarkLedgerRecord(b *testing.B) {
 
 // BenchmarkImportICD10Year imports one ICD-10-CM order file with COPY.
 func BenchmarkImportICD10Year(b *testing.B) {
-	rels, _, err := codeset.Open(testenv.SharedFile(b, "icd10cm/icd10cm_order_2026.txt.gz"), "")
+	rels, _, err := codeset.OpenFS(testenv.SharedFS(b), "icd10cm/icd10cm_order_2026.txt.gz", "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		url := testenv.FreshDatabase(b, migrateURL)
+		url := testenv.FreshDatabase(b, MigrateURL)
 		pool, err := Open(context.Background(), url)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if _, err := NewRegistry(pool).ImportReleases(context.Background(), rels); err != nil {
+		if _, err := NewReleases(pool).ImportReleases(context.Background(), rels); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
@@ -71,15 +71,15 @@ func BenchmarkImportICD10Year(b *testing.B) {
 // BenchmarkSnapshotFromPostgres rebuilds the snapshot from the active
 // releases (ICD-10-CM FY2024-FY2026 and HCPCS 2025-Q1).
 func BenchmarkSnapshotFromPostgres(b *testing.B) {
-	url := testenv.FreshDatabase(b, migrateURL)
+	url := testenv.FreshDatabase(b, MigrateURL)
 	pool, err := Open(context.Background(), url)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer pool.Close()
-	reg := NewRegistry(pool)
+	reg := NewReleases(pool)
 	for _, f := range []string{"icd10cm/icd10cm_order_2024.txt.gz", "icd10cm/icd10cm_order_2025.txt.gz", "icd10cm/icd10cm_order_2026.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz"} {
-		rels, _, err := codeset.Open(testenv.SharedFile(b, f), "")
+		rels, _, err := codeset.OpenFS(testenv.SharedFS(b), f, "")
 		if err != nil {
 			b.Fatal(err)
 		}

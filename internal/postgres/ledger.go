@@ -23,7 +23,7 @@ type Ledger struct{ pool *pgxpool.Pool }
 // NewLedger returns the ledger on pool.
 func NewLedger(pool *pgxpool.Pool) *Ledger { return &Ledger{pool: pool} }
 
-var _ pipeline.Ledger = (*Ledger)(nil)
+var _ pipeline.Redecider = (*Ledger)(nil)
 
 // ledgerCols are the columns of a submission, read from the ledger view
 // (decision with its publication time).

@@ -134,3 +134,15 @@ func fromDate(d pgtype.Date, open civil.Date) civil.Date {
 	y, m, day := d.Time.Date()
 	return civil.FromYMD(y, int(m), day)
 }
+
+// MigrateURL connects to url, applies the pending migrations and
+// disconnects (for test databases made from a migrated template).
+func MigrateURL(ctx context.Context, url string) error {
+	pool, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	_, err = Migrate(ctx, pool)
+	return err
+}

@@ -16,19 +16,9 @@ import (
 	"github.com/claimscreen/claimscreen/pipeline/pipelinetest"
 )
 
-func migrateURL(ctx context.Context, url string) error {
-	pool, err := Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	_, err = Migrate(ctx, pool)
-	return err
-}
-
 func db(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	url := testenv.FreshDatabase(t, migrateURL)
+	url := testenv.FreshDatabase(t, MigrateURL)
 	pool, err := Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +41,7 @@ func TestLedgerConformance(t *testing.T) {
 
 func TestImportRealFiles(t *testing.T) {
 	pool := db(t)
-	reg := NewRegistry(pool)
+	reg := NewReleases(pool)
 	ctx := context.Background()
 	files := map[string][2]int{ // file: releases, rows of the first
 		"icd10cm/icd10cm_order_2024.txt.gz":        {1, 97296},
@@ -61,7 +51,7 @@ func TestImportRealFiles(t *testing.T) {
 	}
 
 	for f, want := range files {
-		rels, _, err := codeset.Open(testenv.SharedFile(t, f), "")
+		rels, _, err := codeset.OpenFS(testenv.SharedFS(t), f, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +146,7 @@ func TestImportRealFiles(t *testing.T) {
 
 func TestChartsAndOriginators(t *testing.T) {
 	pool := db(t)
-	reg := NewRegistry(pool)
+	reg, orgs := NewCharts(pool), NewOriginators(pool)
 	ctx := context.Background()
 	chart, err := samples.Chart()
 	if err != nil {
@@ -181,19 +171,19 @@ func TestChartsAndOriginators(t *testing.T) {
 	if r, ok := c.Lookup("HCPCS", "G0439", civil.FromYMD(2025, 1, 1)); !ok || r.Internal != "SVC-AWV" {
 		t.Error("chart from the database does not map")
 	}
-	if _, ok, _ := reg.LoadOriginators(ctx); ok {
-		t.Error("an empty originator table is a registry")
+	if o, _ := orgs.Load(ctx); o != nil {
+		t.Error("an empty originator table is enforced")
 	}
-	reg.AddOriginator(ctx, "LAB-0042", "")
-	reg.AddOriginator(ctx, "CLINIC-1", "notices.clinic-1")
-	if err := reg.DisableOriginator(ctx, "CLINIC-1"); err != nil {
+	orgs.AddOriginator(ctx, "LAB-0042", "")
+	orgs.AddOriginator(ctx, "CLINIC-1", "notices.clinic-1")
+	if err := orgs.DisableOriginator(ctx, "CLINIC-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.DisableOriginator(ctx, "NOPE"); err == nil {
+	if err := orgs.DisableOriginator(ctx, "NOPE"); err == nil {
 		t.Error("disabling an unknown originator succeeded")
 	}
-	o, ok, err := reg.LoadOriginators(ctx)
-	if err != nil || !ok {
+	o, err := orgs.Load(ctx)
+	if err != nil || o == nil {
 		t.Fatal(err)
 	}
 	if _, ok := o.Lookup("CLINIC-1"); ok {
@@ -206,12 +196,12 @@ func TestChartsAndOriginators(t *testing.T) {
 
 func TestListenNotifies(t *testing.T) {
 	pool := db(t)
-	reg := NewRegistry(pool)
+	reg := NewReleases(pool)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready := make(chan struct{})
 	got := make(chan struct{}, 4)
-	go reg.Listen(ctx, ready, func() { got <- struct{}{} }, nil)
+	go Listen(ctx, pool, ready, func() { got <- struct{}{} }, nil)
 	<-ready
 	rels, _, _ := codeset.OpenFS(samples.CodeSets, "codesets/icd10cm_order_2026.txt", "")
 	reg.ImportReleases(ctx, rels)

@@ -7,8 +7,10 @@ package samples
 import (
 	"bytes"
 	"embed"
+	"time"
 
 	"github.com/claimscreen/claimscreen/crosswalks"
+	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/codeset"
 	"github.com/claimscreen/claimscreen/internal/crosswalk"
 	"github.com/claimscreen/claimscreen/internal/rule"
@@ -61,4 +63,23 @@ func Screener(policy *rule.Policy) (*screening.Screener, error) {
 		return nil, err
 	}
 	return screening.New(snap, chart, policy), nil
+}
+
+// Decisions screens claim.v1 messages with the sample screener, by key
+// (originator_id/claim_id), each as a first submission; messages that do
+// not decode are left out. Tests compare the service's outputs with it.
+func Decisions(values [][]byte, receivedAt time.Time) (map[string]screening.Decision, error) {
+	sc, err := Screener(nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]screening.Decision{}
+	for _, v := range values {
+		c, fs, err := claim.Decode(v, receivedAt)
+		if err != nil {
+			continue
+		}
+		out[c.Key()] = sc.Screen(screening.Input{Claim: c, Findings: fs})
+	}
+	return out, nil
 }

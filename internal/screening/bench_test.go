@@ -20,7 +20,7 @@ var realFiles = []string{"icd10cm/icd10cm_order_2024.txt.gz", "icd10cm/icd10cm_o
 func loadReal(b testing.TB) ([]*codeset.Release, *codeset.Snapshot) {
 	var rels []*codeset.Release
 	for _, f := range realFiles[:4] {
-		r, _, err := codeset.Open(testenv.SharedFile(b, f), "")
+		r, _, err := codeset.OpenFS(testenv.SharedFS(b), f, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func BenchmarkSnapshotBuild(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		var rels []*codeset.Release
 		for _, f := range realFiles {
-			r, _, err := codeset.Open(testenv.SharedFile(b, f), "")
+			r, _, err := codeset.OpenFS(testenv.SharedFS(b), f, "")
 			if err != nil {
 				b.Fatal(err)
 			}

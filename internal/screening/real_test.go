@@ -26,7 +26,7 @@ func realScreener(t testing.TB, overrides map[string]string) *screening.Screener
 	t.Helper()
 	var rels []*codeset.Release
 	for _, f := range []string{"icd10cm/icd10cm_order_2024.txt.gz", "icd10cm/icd10cm_order_2025.txt.gz", "icd10cm/icd10cm_order_2026.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz"} {
-		r, _, err := codeset.Open(testenv.SharedFile(t, f), "")
+		r, _, err := codeset.OpenFS(testenv.SharedFS(t), f, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@
 package testenv
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,6 +44,13 @@ func SharedData(t testing.TB) string {
 		t.Skipf("real CMS data not found at %s; set CLAIMSCREEN_SHARED_DATA to run this test", dir)
 	}
 	return dir
+}
+
+// SharedFS returns SharedData as a file system, for the readers that take
+// one (codeset.OpenFS): names in it are like "icd10cm/icd10cm_order_2026.txt.gz".
+func SharedFS(t testing.TB) fs.FS {
+	t.Helper()
+	return os.DirFS(SharedData(t))
 }
 
 // SharedFile returns the path of a file under SharedData.

@@ -6,9 +6,11 @@ package mem
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/claimscreen/claimscreen/internal/screening"
 	"github.com/claimscreen/claimscreen/pipeline"
 )
 
@@ -243,6 +245,25 @@ func (l *Ledger) MarkPublished(ctx context.Context, subs []pipeline.Submission, 
 	return nil
 }
 
+// Redecide implements pipeline.Redecider: the submission gets decision d,
+// unpublished. (The in-memory ledger keeps no history.)
+func (l *Ledger) Redecide(ctx context.Context, s pipeline.Submission, d screening.Decision, at time.Time, reason string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fail != nil {
+		return l.fail
+	}
+	list := l.subs[s.Key()]
+	for i := range list {
+		if list[i].Hash == s.Hash {
+			list[i].Decision, list[i].DecisionJSON, list[i].DecidedAt = d, nil, at
+			list[i].Published, list[i].PublishedAt = false, time.Time{}
+			return nil
+		}
+	}
+	return fmt.Errorf("redecide %s: no such submission", s.Key())
+}
+
 // Len returns the number of submissions recorded.
 func (l *Ledger) Len() int {
 	l.mu.Lock()
@@ -255,7 +276,8 @@ func (l *Ledger) Len() int {
 }
 
 var (
-	_ pipeline.Source = (*Source)(nil)
-	_ pipeline.Sink   = (*Sink)(nil)
-	_ pipeline.Ledger = (*Ledger)(nil)
+	_ pipeline.Source    = (*Source)(nil)
+	_ pipeline.Sink      = (*Sink)(nil)
+	_ pipeline.Ledger    = (*Ledger)(nil)
+	_ pipeline.Redecider = (*Ledger)(nil)
 )

@@ -1,4 +1,4 @@
-package registry
+package originators
 
 import (
 	"strings"
@@ -19,8 +19,8 @@ func TestParse(t *testing.T) {
 	if _, ok := r.Lookup("NOPE"); ok {
 		t.Error("an unknown originator is allowed")
 	}
-	if len(r.Originators()) != 2 {
-		t.Errorf("active: %v", r.Originators())
+	if len(r.Active()) != 2 {
+		t.Errorf("active: %v", r.Active())
 	}
 	for _, tc := range []struct{ body, want string }{
 		{"id,topic\n", "o.csv:1: header"},
@@ -36,9 +36,9 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// FuzzRegistry: any file is read or refused with its name, never a panic;
+// FuzzTable: any file is read or refused with its name, never a panic;
 // what is read only ever allows valid originator ids.
-func FuzzRegistry(f *testing.F) {
+func FuzzTable(f *testing.F) {
 	f.Add("originator_id,notice_topic,active\nLAB-0042,,true\nCLINIC-1,notices.clinic-1,true\nOLD-9,,false\n")
 	f.Add("originator_id,notice_topic,active\nA,,true\nA,,false\n")
 	f.Add("originator_id,notice_topic,active\n\"A\nB\",,true\n")
@@ -50,7 +50,7 @@ func FuzzRegistry(f *testing.F) {
 			}
 			return
 		}
-		for id := range r.Originators() {
+		for id := range r.Active() {
 			if !validID(id) {
 				t.Fatalf("registry allows the originator id %q", id)
 			}

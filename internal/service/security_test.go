@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 
 	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
-	"github.com/claimscreen/claimscreen/internal/samples"
+	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/testenv"
 )
 
@@ -88,7 +88,7 @@ func TestTransportSecurity(t *testing.T) {
 		"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USER": "claimscreen", "KAFKA_SASL_PASSWORD": kafkaPW,
 		"DATABASE_URL": pgURL(pgPW, ca),
 	}
-	cfgWith := func(change map[string]string) *config.Service {
+	cfgWith := func(change map[string]string) *config.Serve {
 		e := map[string]string{}
 		for k, v := range env {
 			e[k] = v
@@ -96,7 +96,7 @@ func TestTransportSecurity(t *testing.T) {
 		for k, v := range change {
 			e[k] = v
 		}
-		cfg, err := config.LoadService(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--codesets", "(samples)", "--http-addr", "127.0.0.1:0",
+		cfg, err := config.LoadServe(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--codesets", "(samples)", "--http-addr", "127.0.0.1:0",
 			"--group", p + "-group", "--input-topic", p + ".submitted", "--review-topic", p + ".review", "--held-topic", p + ".held",
 			"--deadletter-topic", p + ".deadletter", "--notice-topic-template", p + ".notices.{originator}", "--batch-wait-ms", "20"},
 			func(k string) (string, bool) { v, ok := e[k]; return v, ok })
@@ -108,17 +108,17 @@ func TestTransportSecurity(t *testing.T) {
 
 	// Good credentials: topics, migrations and a few claims, all secured.
 	cfg := cfgWith(nil)
-	conn, err := kafkaio.NewConn(cfg.Brokers, security(cfg))
+	conn, err := kafkaio.NewConn(cfg.Kafka.Brokers, Security(cfg.Kafka))
 	if err != nil {
 		t.Fatal(err)
 	}
 	orgs := []string{"TLS-A"}
-	topics := append(baseTopics(cfg), p+".notices.TLS-A")
+	topics := append(cfg.Topics.Base(), p+".notices.TLS-A")
 	if _, err := conn.CreateTopics(ctx, topics, 3, 1); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.DeleteTopics(context.Background(), topics) })
-	pool, err := openDB(ctx, cfg.DatabaseURL)
+	pool, err := OpenDB(ctx, cfg.PostgreSQL.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,25 +127,24 @@ func TestTransportSecurity(t *testing.T) {
 	if err := pool.QueryRow(ctx, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&tlsOn); err != nil || !tlsOn {
 		t.Fatalf("the database connection is not TLS (%v)", err)
 	}
-	sc, _ := samples.Screener(nil)
-	snap, _ := samples.Snapshot()
-	svc, err := startService(ctx, cfg, sc, snap.Releases(), zaptest.NewLogger(t))
+	ref, _ := refdata.Samples(nil)(ctx)
+	svc, err := Start(ctx, cfg, ref, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- svc.run(rctx) }()
+	go func() { done <- svc.Run(rctx) }()
 	values := genClaims(t, 40, orgs)
 	e := &e2e{t: t, prefix: p, cfg: cfg, conn: conn, orgs: orgs}
 	e.produce(values)
 	want := expected(t, values)
 	got := 0
-	for _, tp := range append(baseTopics(cfg)[1:3], p+".notices.TLS-A") {
+	for _, tp := range append(cfg.Topics.Base()[1:3], p+".notices.TLS-A") {
 		n := 0
 		for _, d := range want {
 			switch {
-			case tp == cfg.ReviewTopic && d.Outcome == "accepted", tp == cfg.HeldTopic && d.Outcome == "held", strings.HasSuffix(tp, "TLS-A") && d.Outcome == "rejected":
+			case tp == cfg.Topics.Review && d.Outcome == "accepted", tp == cfg.Topics.Held && d.Outcome == "held", strings.HasSuffix(tp, "TLS-A") && d.Outcome == "rejected":
 				n++
 			}
 		}
@@ -176,9 +175,9 @@ func TestTransportSecurity(t *testing.T) {
 			cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
 			start := time.Now()
-			svc, err := startService(cctx, cfgWith(tc.change), sc, snap.Releases(), zaptest.NewLogger(t))
+			svc, err := Start(cctx, cfgWith(tc.change), ref, zaptest.NewLogger(t))
 			if err == nil {
-				svc.close()
+				svc.Close()
 				t.Fatal("the service started")
 			}
 			if cctx.Err() != nil || !strings.Contains(err.Error(), tc.want) {

@@ -1,6 +1,7 @@
-package main
+package service
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/claimscreen/claimscreen/internal/codeset"
 	"github.com/claimscreen/claimscreen/internal/postgres"
@@ -16,56 +18,13 @@ import (
 	"github.com/claimscreen/claimscreen/pipeline"
 )
 
-func migrateURL(ctx context.Context, url string) error {
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	_, err = postgres.Migrate(ctx, pool)
-	return err
-}
-
-// importSamples imports the sample code sets (all but the files named in
-// skip) and chart, and activates them.
+// importSamples imports and activates the sample code sets (all but the
+// files named in skip) and chart.
 func importSamples(t *testing.T, pool *pgxpool.Pool, skip ...string) {
 	t.Helper()
-	ctx := context.Background()
-	reg := postgres.NewRegistry(pool)
-	ents, _ := samples.CodeSets.ReadDir("codesets")
-	for _, e := range ents {
-		if contains(skip, e.Name()) {
-			continue
-		}
-		rels, _, err := codeset.OpenFS(samples.CodeSets, "codesets/"+e.Name(), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := reg.ImportReleases(ctx, rels); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rels {
-			if err := reg.SetReleaseActive(ctx, r.System, r.Version, true); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	chart, _ := samples.Chart()
-	if _, err := reg.ImportChart(ctx, chart); err != nil {
+	if err := postgres.ImportSamples(context.Background(), pool, skip...); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.ActivateChart(ctx, chart.Version); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func simpleClaim(id string) []byte {
@@ -85,7 +44,7 @@ func ledgerCount(t *testing.T, pool *pgxpool.Pool, where string) int {
 // active; FY2026 is imported and activated while the service runs; claims
 // after the swap are screened with it; replay then decides the held ones.
 func TestHotReloadAndReplay(t *testing.T) {
-	url := testenv.FreshDatabase(t, migrateURL)
+	url := testenv.FreshDatabase(t, postgres.MigrateURL)
 	e := newE2E(t, []string{"ORG-A"}, "--database-url", url)
 	pool, err := postgres.Open(context.Background(), url)
 	if err != nil {
@@ -101,14 +60,14 @@ func TestHotReloadAndReplay(t *testing.T) {
 		before = append(before, simpleClaim(fmt.Sprintf("H-%03d", i)))
 	}
 	e.produce(before)
-	for _, m := range e.drain(e.cfg.HeldTopic, 40) {
+	for _, m := range e.drain(e.cfg.Topics.Held, 40) {
 		if !strings.Contains(string(m.Value), "no ICD-10-CM release covering 2025-11-12") {
 			t.Fatalf("held for another reason: %s", m.Value)
 		}
 	}
 	old := svc.screener.Load()
 	rels, _, _ := codeset.OpenFS(samples.CodeSets, "codesets/icd10cm_order_2026.txt", "")
-	reg := postgres.NewRegistry(pool)
+	reg := postgres.NewReleases(pool)
 	if _, err := reg.ImportReleases(context.Background(), rels); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +86,7 @@ func TestHotReloadAndReplay(t *testing.T) {
 		after = append(after, simpleClaim(fmt.Sprintf("A-%03d", i)))
 	}
 	e.produce(after)
-	for _, m := range e.drain(e.cfg.ReviewTopic, 40) {
+	for _, m := range e.drain(e.cfg.Topics.Review, 40) {
 		if !strings.Contains(string(m.Value), `"ICD-10-CM":"FY2026"`) {
 			t.Errorf("decided after the swap without FY2026: %s", m.Value)
 		}
@@ -143,16 +102,15 @@ func TestHotReloadAndReplay(t *testing.T) {
 	}
 
 	// Replay the held claims with FY2026 active.
-	code, out, errOut := runCmd(t, "", "replay", "--database-url", url, "--brokers", strings.Join(e.conn.Brokers, ","),
-		"--review-topic", e.cfg.ReviewTopic, "--held-topic", e.cfg.HeldTopic, "--deadletter-topic", e.cfg.DeadLetterTopic,
-		"--notice-topic-template", e.cfg.NoticeTemplate)
-	if code != 0 {
-		t.Fatalf("replay: %d %s %s", code, out, errOut)
+	var buf bytes.Buffer
+	if err := Replay(context.Background(), e.admin("--database-url", url), postgres.Filter{Outcome: "held"}, false, &buf, zaptest.NewLogger(t)); err != nil {
+		t.Fatalf("replay: %v\n%s", err, buf.String())
 	}
+	out := buf.String()
 	if !strings.Contains(out, "replayed 40 claims: 0 unchanged, 40 changed (40 accepted, 0 rejected, 0 held)") {
 		t.Errorf("replay said: %s", out)
 	}
-	if got := e.drain(e.cfg.ReviewTopic, 80); len(got) != 80 {
+	if got := e.drain(e.cfg.Topics.Review, 80); len(got) != 80 {
 		t.Errorf("%d review messages after replay", len(got))
 	}
 	var hist int
@@ -161,7 +119,11 @@ func TestHotReloadAndReplay(t *testing.T) {
 		t.Errorf("history %d, held left %d, unpublished %d", hist, ledgerCount(t, pool, "outcome = 'held'"), ledgerCount(t, pool, "published_at IS NULL"))
 	}
 	// A second replay finds nothing to do.
-	_, out, _ = runCmd(t, "", "replay", "--database-url", url, "--brokers", strings.Join(e.conn.Brokers, ","))
+	buf.Reset()
+	if err := Replay(context.Background(), e.admin("--database-url", url), postgres.Filter{Outcome: "held"}, false, &buf, zaptest.NewLogger(t)); err != nil {
+		t.Fatal(err)
+	}
+	out = buf.String()
 	if !strings.Contains(out, "replayed 0 claims") {
 		t.Errorf("second replay: %s", out)
 	}
@@ -171,7 +133,7 @@ func TestHotReloadAndReplay(t *testing.T) {
 // different partitions), two instances in one group on one ledger: one
 // ledger row and at most one published output per submission.
 func TestTwoInstancesSameSubmissions(t *testing.T) {
-	url := testenv.FreshDatabase(t, migrateURL)
+	url := testenv.FreshDatabase(t, postgres.MigrateURL)
 	orgs := []string{"ORG-A", "ORG-B", "ORG-C"}
 	e := newE2E(t, orgs, "--database-url", url)
 	pool, err := postgres.Open(context.Background(), url)
@@ -196,7 +158,7 @@ func TestTwoInstancesSameSubmissions(t *testing.T) {
 	}
 	// Read everything published.
 	outputs := map[string]int{}
-	topics := []string{e.cfg.ReviewTopic, e.cfg.HeldTopic}
+	topics := []string{e.cfg.Topics.Review, e.cfg.Topics.Held}
 	for _, o := range orgs {
 		topics = append(topics, e.prefix+".notices."+o)
 	}
@@ -226,14 +188,14 @@ func TestTwoInstancesSameSubmissions(t *testing.T) {
 // originator added while the service runs is allowed at once (NOTIFY), one
 // disabled is refused at once.
 func TestOriginatorTableReload(t *testing.T) {
-	url := testenv.FreshDatabase(t, migrateURL)
+	url := testenv.FreshDatabase(t, postgres.MigrateURL)
 	e := newE2E(t, []string{"ORG-A", "ORG-B"}, "--database-url", url)
 	pool, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	reg := postgres.NewRegistry(pool)
+	reg := postgres.NewOriginators(pool)
 	if err := reg.AddOriginator(context.Background(), "ORG-B", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +203,7 @@ func TestOriginatorTableReload(t *testing.T) {
 	defer stop()
 	orgA := func(id string) []byte { return simpleClaim(id) } // simpleClaim is ORG-A's
 	e.produce([][]byte{orgA("O-1")})
-	if m := e.drain(e.cfg.DeadLetterTopic, 1)[0]; hdr(m, pipeline.HeaderReason) != pipeline.ReasonUnknownOriginator {
+	if m := e.drain(e.cfg.Topics.DeadLetter, 1)[0]; hdr(m, pipeline.HeaderReason) != pipeline.ReasonUnknownOriginator {
 		t.Fatalf("an unregistered originator's claim: %s", hdr(m, pipeline.HeaderReason))
 	}
 	wait := func(want bool) {
@@ -262,7 +224,7 @@ func TestOriginatorTableReload(t *testing.T) {
 	}
 	wait(true)
 	e.produce([][]byte{orgA("O-2")})
-	if n := len(e.drain(e.cfg.ReviewTopic, 1)); n != 1 {
+	if n := len(e.drain(e.cfg.Topics.Review, 1)); n != 1 {
 		t.Fatalf("%d reviews after ORG-A was added", n)
 	}
 	if err := reg.DisableOriginator(context.Background(), "ORG-A"); err != nil {
@@ -270,7 +232,7 @@ func TestOriginatorTableReload(t *testing.T) {
 	}
 	wait(false)
 	e.produce([][]byte{orgA("O-3")})
-	if n := len(e.drain(e.cfg.DeadLetterTopic, 2)); n != 2 {
+	if n := len(e.drain(e.cfg.Topics.DeadLetter, 2)); n != 2 {
 		t.Fatalf("%d dead letters after ORG-A was disabled", n)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/internal/testenv"
+	"github.com/claimscreen/claimscreen/pipeline"
 )
 
 // TestDeadlettersRequeue: rejections for an originator without a notice
@@ -30,29 +32,29 @@ func TestDeadlettersRequeue(t *testing.T) {
 	svc, stop := e.startSvc(context.Background(), false)
 	defer stop()
 	e.produce(append(values, []byte("not json")))
-	e.drain(e.cfg.DeadLetterTopic, rejectedN+1)
+	e.drain(e.cfg.Topics.DeadLetter, rejectedN+1)
 
-	args := []string{"--brokers", strings.Join(e.conn.Brokers, ","), "--deadletter-topic", e.cfg.DeadLetterTopic,
-		"--input-topic", e.cfg.InputTopic, "--drain-group", e.prefix + "-drain"}
-	dl := func(extra ...string) (string, string) {
+	dl := func(requeue bool) (string, string) {
 		t.Helper()
 		var out, errw bytes.Buffer
-		if code := run(context.Background(), append(append([]string{"deadletters"}, args...), extra...), nil, &out, &errw, func(string) (string, bool) { return "", false }); code != 0 {
-			t.Fatalf("deadletters %v: exit %d\n%s", extra, code, errw.String())
+		opts := DeadletterOptions{Group: e.prefix + "-drain", Requeue: requeue, Timeout: time.Minute,
+			Reasons: map[string]bool{pipeline.ReasonNoticeTopicMissing: true, pipeline.ReasonUnknownOriginator: true}}
+		if err := Deadletters(context.Background(), e.admin(), opts, &out, &errw); err != nil {
+			t.Fatalf("deadletters (requeue %v): %v\n%s", requeue, err, errw.String())
 		}
 		return out.String(), errw.String()
 	}
 
 	// Listing commits nothing and shows no content.
 	for range 2 {
-		out, summary := dl()
+		out, summary := dl(false)
 		if n := strings.Count(out, "\n"); n != rejectedN+1 {
 			t.Errorf("listed %d dead letters, want %d:\n%s", n, rejectedN+1, out)
 		}
 		if !strings.Contains(summary, fmt.Sprintf("NOTICE_TOPIC_MISSING %d", rejectedN)) || !strings.Contains(summary, "MALFORMED 1") || !strings.Contains(summary, "nothing requeued") {
 			t.Errorf("summary: %s", summary)
 		}
-		phiHits(t, values, []string{out, summary})
+		testenv.PHIHits(t, values, []string{out, summary})
 	}
 
 	// The topic is made; the requeued rejections are answered.
@@ -71,7 +73,7 @@ func TestDeadlettersRequeue(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // past --topic-recheck-ms 200
-	out, summary := dl("--requeue")
+	out, summary := dl(true)
 	if strings.Count(out, "\trequeued\t") != rejectedN || strings.Count(out, "\tkept\t") != 1 || !strings.Contains(summary, fmt.Sprintf("%d requeued", rejectedN)) {
 		t.Errorf("requeue:\n%s%s", out, summary)
 	}
@@ -81,7 +83,7 @@ func TestDeadlettersRequeue(t *testing.T) {
 		}
 	}
 	// Drained: nothing is read twice.
-	if out, summary := dl("--requeue"); out != "" || !strings.HasPrefix(summary, "0 dead letters") {
+	if out, summary := dl(true); out != "" || !strings.HasPrefix(summary, "0 dead letters") {
 		t.Errorf("second drain:\n%s%s", out, summary)
 	}
 }

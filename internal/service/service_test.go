@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bytes"
@@ -18,12 +18,13 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/claimscreen/claimscreen/internal/bench"
 	"github.com/claimscreen/claimscreen/internal/claim"
-	"github.com/claimscreen/claimscreen/internal/codeset"
 	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/gen"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
 	"github.com/claimscreen/claimscreen/internal/postgres"
+	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/samples"
 	"github.com/claimscreen/claimscreen/internal/screening"
 	"github.com/claimscreen/claimscreen/internal/testenv"
@@ -35,7 +36,7 @@ import (
 type e2e struct {
 	t      testing.TB
 	prefix string
-	cfg    *config.Service
+	cfg    *config.Serve
 	conn   *kafkaio.Conn
 	orgs   []string
 	logs   syncBuffer // every log line of the services, JSON, debug level
@@ -48,7 +49,7 @@ func newE2E(t testing.TB, orgs []string, extra ...string) *e2e {
 	args := append([]string{"--brokers", strings.Join(brokers, ","), "--codesets", "(samples)", "--http-addr", "127.0.0.1:0",
 		"--group", p + "-group", "--input-topic", p + ".submitted", "--review-topic", p + ".review", "--held-topic", p + ".held",
 		"--deadletter-topic", p + ".deadletter", "--notice-topic-template", p + ".notices.{originator}", "--batch-wait-ms", "20", "--batch-size", "100"}, extra...)
-	cfg, err := config.LoadService(flag.NewFlagSet("t", flag.ContinueOnError), args, func(string) (string, bool) { return "", false })
+	cfg, err := config.LoadServe(flag.NewFlagSet("t", flag.ContinueOnError), args, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func newE2E(t testing.TB, orgs []string, extra ...string) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topics := baseTopics(cfg)
+	topics := cfg.Topics.Base()
 	for _, o := range orgs {
 		topics = append(topics, p+".notices."+o)
 	}
@@ -74,27 +75,24 @@ func (e *e2e) start(ctx context.Context) (stop func() error) {
 
 // startSvc starts a service; fromDB takes the reference data from
 // PostgreSQL (--database-url must be set) instead of the samples.
-func (e *e2e) startSvc(ctx context.Context, fromDB bool) (*service, func() error) {
+func (e *e2e) startSvc(ctx context.Context, fromDB bool) (*Service, func() error) {
 	e.t.Helper()
-	var sc *screening.Screener
-	var rels []*codeset.Release
+	var ref *refdata.Reference
 	if !fromDB {
 		var err error
-		if sc, err = samples.Screener(nil); err != nil {
+		if ref, err = refdata.Samples(nil)(ctx); err != nil {
 			e.t.Fatal(err)
 		}
-		snap, _ := samples.Snapshot()
-		rels = snap.Releases()
 	}
 	jsonCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&e.logs), zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(e.t).Core(), jsonCore)).Named("svc")
-	svc, err := startService(ctx, e.cfg, sc, rels, log)
+	svc, err := Start(ctx, e.cfg, ref, log)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- svc.run(rctx) }()
+	go func() { done <- svc.Run(rctx) }()
 	return svc, sync.OnceValue(func() error { cancel(); return <-done })
 }
 
@@ -104,12 +102,28 @@ func (e *e2e) produce(values [][]byte) {
 	defer sink.Close()
 	var outs []pipeline.Output
 	for i, v := range values {
-		outs = append(outs, pipeline.Output{Topic: e.cfg.InputTopic, Key: []byte(fmt.Sprintf("in-%d", i)), Value: v})
+		outs = append(outs, pipeline.Output{Topic: e.cfg.Topics.Input, Key: []byte(fmt.Sprintf("in-%d", i)), Value: v})
 	}
-	if err := writeRetry(context.Background(), sink, outs); err != nil {
+	if err := pipeline.Produce.Write(context.Background(), sink, outs); err != nil {
 		e.t.Fatal(err)
 	}
 }
+
+// admin is the configuration of an admin command (replay, deadletters) on
+// this setup's topics, with extra settings.
+func (e *e2e) admin(extra ...string) *config.Admin {
+	e.t.Helper()
+	args := append([]string{"--brokers", strings.Join(e.conn.Brokers, ","), "--input-topic", e.cfg.Topics.Input, "--review-topic", e.cfg.Topics.Review,
+		"--held-topic", e.cfg.Topics.Held, "--deadletter-topic", e.cfg.Topics.DeadLetter, "--notice-topic-template", e.cfg.Topics.NoticeTemplate}, extra...)
+	cfg, err := config.LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), args, func(string) (string, bool) { return "", false })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cfg
+}
+
+// hdr is a message's header value, or "".
+func hdr(m pipeline.Message, k string) string { return pipeline.HeaderValue(m.Headers, k) }
 
 func (e *e2e) drain(topic string, n int) []pipeline.Message {
 	e.t.Helper()
@@ -122,39 +136,24 @@ func (e *e2e) drain(topic string, n int) []pipeline.Message {
 	return msgs
 }
 
-// claims makes n distinct generated claims for the sample originators, plus
-// poison messages.
+// genClaims makes n distinct generated claims for orgs.
 func genClaims(t testing.TB, n int, orgs []string) [][]byte {
 	rels, err := samples.Releases()
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gen.New(rels, gen.Options{Seed: 7, Originators: len(orgs)})
+	out, err := gen.ForOriginators(rels, n, orgs, 7)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out [][]byte
-	for i := 0; i < n; i++ {
-		b, _ := g.Next()
-		// gen names originators ORIG-000…; map them onto ours.
-		for j, o := range orgs {
-			b = []byte(strings.Replace(string(b), gen.Originator(j), o, 1))
-		}
-		out = append(out, b)
 	}
 	return out
 }
 
 // expected screens the claims directly, as the service must.
 func expected(t *testing.T, values [][]byte) map[string]screening.Decision {
-	sc, _ := samples.Screener(nil)
-	out := map[string]screening.Decision{}
-	for _, v := range values {
-		c, fs, err := claim.Decode(v, time.Now())
-		if err != nil {
-			continue
-		}
-		out[c.Key()] = sc.Screen(screening.Input{Claim: c, Findings: fs})
+	out, err := samples.Decisions(values, time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -213,11 +212,11 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("%s: notice findings\n got %s\nwant %s", m.Key, v.Findings, wantFindings)
 		}
 	}
-	for _, m := range e.drain(e.cfg.ReviewTopic, nAcc) {
+	for _, m := range e.drain(e.cfg.Topics.Review, nAcc) {
 		check(m, "review.v1")
 	}
 	if nHeld > 0 {
-		for _, m := range e.drain(e.cfg.HeldTopic, nHeld) {
+		for _, m := range e.drain(e.cfg.Topics.Held, nHeld) {
 			check(m, "review.v1")
 		}
 	}
@@ -232,11 +231,11 @@ func TestServeEndToEnd(t *testing.T) {
 	// Poison messages are dead-lettered with their bytes; ORG-Z has no
 	// notice topic, so its rejection is dead-lettered too (never a topic
 	// made because a message asked).
-	dead := e.drain(e.cfg.DeadLetterTopic, 4)
+	dead := e.drain(e.cfg.Topics.DeadLetter, 4)
 	reasons := map[string]int{}
 	for _, m := range dead {
 		reasons[hdr(m, pipeline.HeaderReason)]++
-		if hdr(m, pipeline.HeaderSrcTopic) != e.cfg.InputTopic || hdr(m, pipeline.HeaderSrcOffset) == "" {
+		if hdr(m, pipeline.HeaderSrcTopic) != e.cfg.Topics.Input || hdr(m, pipeline.HeaderSrcOffset) == "" {
 			t.Errorf("dead letter headers %+v", m.Headers)
 		}
 	}
@@ -253,7 +252,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	// No member id or birth date in any log line (debug level: a line per
 	// claim) or metric of the run.
-	if scanned, _ := phiHits(t, values, []string{e.logs.String(), rec.Body.String()}); scanned < len(values) {
+	if scanned, _ := testenv.PHIHits(t, values, []string{e.logs.String(), rec.Body.String()}); scanned < len(values) {
 		t.Errorf("only %d log lines and metrics scanned for %d claims", scanned, len(values))
 	}
 }
@@ -284,11 +283,11 @@ func TestCommitAfterAcknowledgement(t *testing.T) {
 	var ptr atomic.Pointer[screening.Screener]
 	ptr.Store(sc)
 	runOnce := func(sink pipeline.Sink, timeout time.Duration) error {
-		src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.InputTopic, GroupID: e.cfg.GroupID}, nil)
+		src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.Topics.Input, GroupID: e.cfg.Consumer.GroupID}, nil)
 		defer src.Close()
 		p := pipeline.New(pipeline.Config{BatchSize: 1000, BatchWait: 200 * time.Millisecond, ShutdownTimeout: 300 * time.Millisecond,
 			RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
-			Topics: pipeline.Topics{Review: e.cfg.ReviewTopic, Held: e.cfg.HeldTopic, DeadLetter: e.cfg.DeadLetterTopic, NoticeTemplate: e.cfg.NoticeTemplate}},
+			Topics: pipeline.Topics{Review: e.cfg.Topics.Review, Held: e.cfg.Topics.Held, DeadLetter: e.cfg.Topics.DeadLetter, NoticeTemplate: e.cfg.Topics.NoticeTemplate}},
 			src, sink, mem.NewLedger(), &ptr, claim.NewDecoder(claim.Limits{}), nil, zaptest.NewLogger(t))
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -315,7 +314,7 @@ func TestCommitAfterAcknowledgement(t *testing.T) {
 	if err := runOnce(real, 8*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	got := e.drain(e.cfg.ReviewTopic, nAcc)
+	got := e.drain(e.cfg.Topics.Review, nAcc)
 	keys := map[string]bool{}
 	for _, m := range got {
 		keys[string(m.Key)] = true
@@ -324,7 +323,7 @@ func TestCommitAfterAcknowledgement(t *testing.T) {
 		t.Errorf("%d distinct accepted claims delivered, want %d", len(keys), nAcc)
 	}
 	// Everything is committed: a third instance finds nothing to do.
-	src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.InputTopic, GroupID: e.cfg.GroupID}, nil)
+	src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.Topics.Input, GroupID: e.cfg.Consumer.GroupID}, nil)
 	defer src.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
@@ -351,12 +350,12 @@ func TestTwoInstancesOneStopped(t *testing.T) {
 	total := 0
 	byTopic := map[string]int{}
 	for k, d := range want {
-		topic := e.cfg.ReviewTopic
+		topic := e.cfg.Topics.Review
 		switch d.Outcome {
 		case screening.Rejected:
 			topic = e.prefix + ".notices." + strings.Split(k, "/")[0]
 		case screening.Held:
-			topic = e.cfg.HeldTopic
+			topic = e.cfg.Topics.Held
 		}
 		byTopic[topic]++
 		total++
@@ -410,19 +409,19 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 		}
 		msgs[i] = v
 	}
-	if err := produceAll(context.Background(), sink, e.cfg.InputTopic, msgs); err != nil {
+	if err := bench.Produce(context.Background(), sink, e.cfg.Topics.Input, msgs); err != nil {
 		b.Fatal(err)
 	}
 	sc, _ := samples.Screener(nil)
 	var ptr atomic.Pointer[screening.Screener]
 	ptr.Store(sc)
-	src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.InputTopic, GroupID: e.cfg.GroupID}, nil)
+	src := e.conn.NewSource(kafkaio.SourceConfig{Topic: e.cfg.Topics.Input, GroupID: e.cfg.Consumer.GroupID}, nil)
 	defer src.Close()
 	var committed, first atomic.Int64
-	counting := &countingSrc{Source: src, total: &committed, first: &first}
+	counting := &bench.CountingSource{Source: src, Total: &committed, First: &first}
 	var ledger pipeline.Ledger = mem.NewLedger()
 	if withPostgres {
-		pool, err := postgres.Open(context.Background(), testenv.FreshDatabase(b, migrateURL))
+		pool, err := postgres.Open(context.Background(), testenv.FreshDatabase(b, postgres.MigrateURL))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -430,7 +429,7 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 		ledger = postgres.NewLedger(pool)
 	}
 	p := pipeline.New(pipeline.Config{BatchSize: 2000, BatchWait: 20 * time.Millisecond,
-		Topics: pipeline.Topics{Review: e.cfg.ReviewTopic, Held: e.cfg.HeldTopic, DeadLetter: e.cfg.DeadLetterTopic, NoticeTemplate: e.cfg.NoticeTemplate}},
+		Topics: pipeline.Topics{Review: e.cfg.Topics.Review, Held: e.cfg.Topics.Held, DeadLetter: e.cfg.Topics.DeadLetter, NoticeTemplate: e.cfg.Topics.NoticeTemplate}},
 		counting, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -447,45 +446,6 @@ func benchEndToEnd(b *testing.B, withPostgres bool) {
 	<-done
 	b.ReportMetric(float64(n)/el.Seconds(), "claims/s")
 	b.ReportMetric(float64(n), "claims")
-}
-
-// phiHits scans texts (log lines, metrics) for the member ids and birth
-// dates of the claims in values; every hit is an error.
-func phiHits(t *testing.T, values [][]byte, texts []string) (scanned, hits int) {
-	t.Helper()
-	set := map[string]bool{}
-	lengths := map[int]bool{}
-	for _, v := range values {
-		cl, _, err := claim.Decode(v, time.Now())
-		if err != nil || cl.Patient == nil {
-			continue
-		}
-		for _, s := range []string{cl.Patient.MemberID, cl.Patient.BirthDate.Text} {
-			if s != "" {
-				set[s] = true
-				lengths[len(s)] = true
-			}
-		}
-	}
-	if len(set) == 0 {
-		t.Fatal("no member ids or birth dates to look for")
-	}
-	// Every window of every needle length, looked up in the set: linear in
-	// the text, whatever the number of claims.
-	for _, text := range texts {
-		scanned += strings.Count(text, "\n")
-		for l := range lengths {
-			for i := 0; i+l <= len(text); i++ {
-				if set[text[i:i+l]] {
-					hits++
-					if hits <= 5 {
-						t.Errorf("a member id or birth date of a claim reached a log or metric: %q", text[i:i+l])
-					}
-				}
-			}
-		}
-	}
-	return scanned, hits
 }
 
 // syncBuffer is a log sink tests read back.

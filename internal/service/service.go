@@ -1,0 +1,288 @@
+// Package service is claimscreen running against its infrastructure: the
+// screening service (start-up, the pipeline, health watching, hot reload of
+// reference data and of the originator table) and the operations beside it
+// that use the same decide step (Replay, Deadletters). It wires the
+// pipeline to its adapters (kafkaio, postgres); cmd/claimscreen only parses
+// flags and calls it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"go.uber.org/zap"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/config"
+	"github.com/claimscreen/claimscreen/internal/kafkaio"
+	"github.com/claimscreen/claimscreen/internal/metrics"
+	"github.com/claimscreen/claimscreen/internal/originators"
+	"github.com/claimscreen/claimscreen/internal/postgres"
+	"github.com/claimscreen/claimscreen/internal/refdata"
+	"github.com/claimscreen/claimscreen/internal/rule"
+	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/pipeline"
+	"github.com/claimscreen/claimscreen/pipeline/mem"
+)
+
+// Service is a running claimscreen: the pipeline, the HTTP endpoints and,
+// in embedded mode, the in-process broker.
+type Service struct {
+	cfg      *config.Serve
+	log      *zap.Logger
+	brokers  []string
+	topics   []string
+	embedded *kfake.Cluster
+	conn     *kafkaio.Conn
+	src      *kafkaio.Source
+	sink     *kafkaio.Sink
+	ledger   pipeline.Ledger
+	metrics  *metrics.Metrics
+	http     *http.Server
+	httpLn   net.Listener
+	pipe     *pipeline.Pipeline
+	screener atomic.Pointer[screening.Screener]
+	pool     *pgxpool.Pool
+	// load reloads the reference data on every activation; nil when it
+	// comes from files and never changes.
+	load refdata.Loader
+	// originators is the PostgreSQL originator table, reloaded on every
+	// change; nil with a table file or without PostgreSQL.
+	originators *originators.Live
+	dbTable     *postgres.Originators
+}
+
+// Start starts a service. ref is the reference data from files; nil takes
+// it from PostgreSQL (the active releases and chart), reloaded on every
+// activation. Start fails, closing what it opened, when a dependency does
+// not answer or a topic is missing.
+func Start(ctx context.Context, cfg *config.Serve, ref *refdata.Reference, log *zap.Logger) (*Service, error) {
+	svc := &Service{cfg: cfg, log: log}
+	if err := svc.start(ctx, ref); err != nil {
+		svc.Close()
+		return nil, err
+	}
+	return svc, nil
+}
+
+func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
+	cfg := svc.cfg
+	var orgs pipeline.Originators
+	if cfg.Screening.Registry != "" {
+		t, err := originators.Load(cfg.Screening.Registry)
+		if err != nil {
+			return fmt.Errorf("originator table: %w", err)
+		}
+		orgs = t
+	}
+	if cfg.PostgreSQL.URL != "" {
+		var err error
+		if svc.pool, err = OpenDB(ctx, cfg.PostgreSQL.URL); err != nil {
+			return fmt.Errorf("postgresql: %w", err)
+		}
+		if ref == nil {
+			policy, err := rule.NewPolicy(cfg.Screening.File.Rules)
+			if err != nil {
+				return fmt.Errorf("rules: %w", err)
+			}
+			svc.load = refdata.Active(postgres.NewReleases(svc.pool), postgres.NewCharts(svc.pool), policy)
+			if ref, err = svc.load(ctx); err != nil {
+				return fmt.Errorf("load reference data from PostgreSQL: %w", err)
+			}
+			svc.logReference(ref, "active")
+		}
+		if orgs == nil {
+			// The originator table, reloaded on every change (NOTIFY).
+			svc.originators, svc.dbTable = &originators.Live{}, postgres.NewOriginators(svc.pool)
+			if err := svc.loadOriginators(ctx); err != nil {
+				return err
+			}
+			orgs = svc.originators
+		}
+	}
+	if ref == nil {
+		return errors.New("no reference data: give --codesets or --database-url")
+	}
+	svc.screener.Store(ref.Screener)
+	svc.topics = append(cfg.Topics.Base(), NoticeTopics(cfg.Topics.Pipeline(), orgs)...)
+	svc.brokers = cfg.Kafka.Brokers
+	if cfg.Kafka.Embedded {
+		if err := svc.startEmbedded(); err != nil {
+			return fmt.Errorf("embedded broker: %w", err)
+		}
+	}
+	var err error
+	if svc.conn, err = Connect(ctx, cfg.Kafka, svc.brokers); err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if svc.embedded != nil {
+		if _, err := svc.conn.CreateTopics(pctx, svc.topics, 3, 1); err != nil {
+			return fmt.Errorf("create topics on the embedded broker: %w", err)
+		}
+	}
+	if err := checkTopics(pctx, svc.conn, svc.topics); err != nil {
+		return err
+	}
+	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topic: cfg.Topics.Input, GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout}, svc.log.Named("kafka"))
+	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{})
+	svc.ledger = mem.NewLedger()
+	if svc.pool != nil {
+		svc.ledger = postgres.NewLedger(svc.pool)
+	}
+	svc.metrics = metrics.New(svc.src.Lag)
+	svc.metrics.Releases(ref.Releases)
+	svc.pipe = pipeline.New(pipeline.Config{
+		BatchSize: cfg.Consumer.BatchSize, BatchWait: cfg.Consumer.BatchWait, ShutdownTimeout: cfg.Consumer.ShutdownTimeout,
+		Originators: orgs, TopicRecheck: cfg.Consumer.TopicRecheck, Topics: cfg.Topics.Pipeline(),
+	}, svc.src, svc.sink, svc.ledger, &svc.screener, claim.NewDecoder(cfg.Screening.File.Limits.Decoder()), svc.metrics, svc.log.Named("pipeline"))
+	if svc.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	svc.http = &http.Server{Handler: svc.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	svc.metrics.Ready(true)
+	svc.log.Info("serving", zap.Bool("postgres", svc.pool != nil), zap.Strings("brokers", svc.brokers), zap.String("group", cfg.Consumer.GroupID), zap.String("input", cfg.Topics.Input),
+		zap.String("http", svc.httpLn.Addr().String()), zap.Bool("embedded", cfg.Kafka.Embedded), zap.Bool("originator_table", orgs != nil && orgs.Active() != nil))
+	return nil
+}
+
+// Brokers are the bootstrap brokers in use (the embedded broker's address
+// in embedded mode).
+func (svc *Service) Brokers() []string { return svc.brokers }
+
+// Topics are the topics the service checked at start.
+func (svc *Service) Topics() []string { return svc.topics }
+
+// Conn is the service's Kafka connection (for tools beside it: the demo
+// produces and reads through it).
+func (svc *Service) Conn() *kafkaio.Conn { return svc.conn }
+
+// Sink is the service's writer.
+func (svc *Service) Sink() pipeline.Sink { return svc.sink }
+
+// Addr is the HTTP endpoint's address.
+func (svc *Service) Addr() string { return svc.httpLn.Addr().String() }
+
+// logReference logs what a loader loaded.
+func (svc *Service) logReference(ref *refdata.Reference, state string) {
+	for _, n := range ref.Notes {
+		svc.log.Info("code-set file skipped", zap.String("note", n))
+	}
+	for _, r := range ref.Releases {
+		svc.log.Info("code-set release "+state, zap.String("system", r.System), zap.String("version", r.Version),
+			zap.String("covers", r.Coverage.String()), zap.Int("rows", r.Rows), zap.String("source", r.Source), zap.String("sha256", r.SHA256))
+	}
+	svc.log.Info("crosswalk chart "+state, zap.String("version", ref.Chart.Version), zap.Int("rows", ref.Chart.Len()))
+}
+
+// LogReference logs what was loaded from files, as Start logs what it
+// loads from PostgreSQL.
+func LogReference(log *zap.Logger, ref *refdata.Reference) {
+	(&Service{log: log}).logReference(ref, "loaded")
+}
+
+// loadOriginators reads the originator table into svc.originators.
+func (svc *Service) loadOriginators(ctx context.Context) error {
+	t, err := svc.dbTable.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load the originator table: %w", err)
+	}
+	svc.originators.Store(t)
+	return nil
+}
+
+// NoticeTopics are the notice topics of a table's active originators
+// (none without a table).
+func NoticeTopics(t pipeline.Topics, o pipeline.Originators) []string {
+	if o == nil {
+		return nil
+	}
+	var out []string
+	for id := range o.Active() {
+		out = append(out, pipeline.NoticeTopicOf(t, o, id))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkTopics fails, naming them, when topics are missing: serve never
+// creates topics.
+func checkTopics(ctx context.Context, conn *kafkaio.Conn, topics []string) error {
+	ex, err := conn.Exists(ctx, topics)
+	if err != nil {
+		return fmt.Errorf("check topics: %w", err)
+	}
+	var missing []string
+	for _, t := range topics {
+		if !ex[t] {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("topics missing: %s; create them with 'claimscreen topics create' (serve never creates topics)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Security is the Kafka security of a configuration.
+func Security(k config.Kafka) kafkaio.Security {
+	return kafkaio.Security{TLS: k.TLS, TLSCAFile: k.TLSCA, TLSCertFile: k.TLSCert,
+		TLSKeyFile: k.TLSKey, SASLMechanism: k.SASLMechanism, SASLUser: k.SASLUser, SASLPassword: k.SASLPassword}
+}
+
+// Connect opens a Kafka connection to brokers with k's security and checks
+// that a broker answers.
+func Connect(ctx context.Context, k config.Kafka, brokers []string) (*kafkaio.Conn, error) {
+	conn, err := kafkaio.NewConn(brokers, Security(k))
+	if err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := conn.Ping(pctx); err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	return conn, nil
+}
+
+// OpenDB connects to PostgreSQL and applies any pending migration.
+func OpenDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := postgres.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return pool, nil
+}
+
+func (svc *Service) startEmbedded() error {
+	_, portStr, err := net.SplitHostPort(svc.cfg.Kafka.EmbeddedAddr)
+	if err != nil {
+		return fmt.Errorf("embedded-addr %q: %w", svc.cfg.Kafka.EmbeddedAddr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("embedded-addr %q: port: %w", svc.cfg.Kafka.EmbeddedAddr, err)
+	}
+	c, err := kfake.NewCluster(kfake.Ports(port), kfake.NumBrokers(1))
+	if err != nil {
+		return err
+	}
+	svc.embedded = c
+	svc.brokers = c.ListenAddrs()
+	return nil
+}

@@ -1,0 +1,493 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/rule"
+	"github.com/claimscreen/claimscreen/internal/screening"
+)
+
+// Decider takes the decide step that every entry point shares (serve,
+// screen, replay):
+//
+//	decode -> identify the originator -> prior decisions -> screen -> route -> encode -> record
+//
+// Decide returns a Batch: one Result per message, the outputs to publish
+// and the submissions to mark published once they are acknowledged. It
+// never writes to the sink and never commits: the caller publishes the
+// batch (Publish, or the loop's overlapped write, mark and commit). A
+// Decider is used by one goroutine at a time.
+type Decider struct {
+	topics      Topics
+	originators Originators
+	dec         *claim.Decoder
+	screener    *atomic.Pointer[screening.Screener]
+	ledger      Ledger
+	exists      *TopicCache
+	retry       Retry
+	obs         Observer
+	log         *zap.Logger
+	now         func() time.Time
+}
+
+// TopicChecker reports which topics exist; a Sink is one.
+type TopicChecker interface {
+	Exists(ctx context.Context, topics []string) (map[string]bool, error)
+}
+
+// EveryTopicExists is the TopicChecker of an entry point without a broker
+// (claimscreen screen): every route is taken as open.
+var EveryTopicExists TopicChecker = everyTopic{}
+
+type everyTopic struct{}
+
+func (everyTopic) Exists(_ context.Context, topics []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(topics))
+	for _, t := range topics {
+		out[t] = true
+	}
+	return out, nil
+}
+
+// NewDecider returns the decide step. screener is read for every batch, so
+// a new snapshot can be swapped in between batches; topics tells whether a
+// notice topic exists (remembered in a TopicCache for cfg.TopicRecheck).
+func NewDecider(cfg Config, ledger Ledger, screener *atomic.Pointer[screening.Screener], dec *claim.Decoder, topics TopicChecker, obs Observer, log *zap.Logger) *Decider {
+	cfg.defaults()
+	if obs == nil {
+		obs = NopObserver{}
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Decider{
+		topics: cfg.Topics, originators: cfg.Originators, dec: dec, screener: screener, ledger: ledger,
+		exists: NewTopicCache(topics.Exists, cfg.TopicRecheck, cfg.Now),
+		retry:  cfg.retry(obs, log), obs: obs, log: log, now: cfg.Now,
+	}
+}
+
+// state is where a message of a batch stands. Every message ends in one of
+// the final states, which say what is published for it.
+type state uint8
+
+const (
+	stateClaim      state = iota + 1 // decoded and its originator allowed: to be placed against the ledger
+	stateDeadLetter                  // cannot be answered: its output is a dead letter (final)
+	stateNew                         // a new submission: screened here, recorded, published (final)
+	stateRecorded                    // its own message redelivered before its outputs were marked published: the recorded decision is published again (final)
+	stateAnswered                    // decided and published before, or another message answers it: nothing published (final)
+	stateCopy                        // a later copy of a submission new in this batch: takes that decision, publishes nothing (final)
+	stateTaken                       // another instance recorded it meanwhile: that instance publishes (final)
+)
+
+// item is one message of a batch on its way through the stages.
+type item struct {
+	msg   Message
+	state state
+
+	claim *claim.Claim
+	body  []byte // the normalised claim, JSON
+	hash  string
+	fs    []rule.Finding // the decoder's findings
+
+	// stateNew: whether the claim has another recorded content, and the
+	// submission a replacement or void applies to.
+	priorDifferent bool
+	replaces       string
+	// stateCopy: the index of the item that decides it.
+	leader int
+
+	sub    *Submission // the decision, new or recorded
+	topic  string      // where its decision goes
+	output *Output     // what is published for it, if anything
+
+	reason, detail string // stateDeadLetter
+}
+
+// publishes reports whether the item's decision is published by this batch.
+func (it *item) publishes() bool { return it.state == stateNew || it.state == stateRecorded }
+
+// Batch is a batch decided and recorded, its outputs built.
+type Batch struct {
+	Messages []Message
+	// Outputs are what to publish, in input order.
+	Outputs []Output
+	// Published are the submissions whose outputs these are: mark them
+	// published once the outputs are acknowledged.
+	Published []Submission
+
+	items []item
+	start time.Time
+}
+
+// Result is what became of one message of a batch.
+type Result struct {
+	// Decision is the claim's decision; nil when it was dead-lettered.
+	Decision *screening.Decision
+	// New says the decision was taken in this batch (not answered from the
+	// ledger or from an earlier copy).
+	New bool
+	// Reason and Detail say why a message was dead-lettered.
+	Reason, Detail string
+}
+
+// Result returns what became of message i.
+func (b *Batch) Result(i int) Result {
+	it := &b.items[i]
+	if it.state == stateDeadLetter {
+		return Result{Reason: it.reason, Detail: it.detail}
+	}
+	return Result{Decision: &it.sub.Decision, New: it.state == stateNew || it.state == stateTaken}
+}
+
+// Decide takes the decide step for msgs, in order. It returns an error only
+// when ctx ends while the ledger or the brokers are retried; nothing of the
+// batch is then recorded as published.
+func (d *Decider) Decide(ctx context.Context, msgs []Message) (*Batch, error) {
+	b := &Batch{Messages: msgs, items: make([]item, len(msgs)), start: d.now()}
+	items := b.items
+	sc := d.screener.Load()
+	forEach(len(items), func(i int) {
+		it := &items[i]
+		it.msg = msgs[i]
+		if d.decode(it) && d.identify(it) {
+			it.body, it.hash = it.claim.Encode()
+		}
+	})
+	now, err := d.lookup(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	forEach(len(items), func(i int) { d.screen(&items[i], sc, now) })
+	if err := d.route(ctx, items); err != nil {
+		return nil, err
+	}
+	if err := d.encode(items); err != nil {
+		return nil, err
+	}
+	if err := d.record(ctx, items); err != nil {
+		return nil, err
+	}
+	b.collect()
+	return b, nil
+}
+
+// decode turns a message into a claim, or dead-letters it.
+func (d *Decider) decode(it *item) bool {
+	c, fs, err := d.dec.Decode(it.msg.Value, it.msg.Time)
+	if err != nil {
+		reason, detail := ReasonMalformed, err.Error()
+		var de *claim.DecodeError
+		if errors.As(err, &de) {
+			reason, detail = de.Reason, de.Detail
+		}
+		d.deadLetter(it, reason, detail)
+		return false
+	}
+	it.state, it.claim, it.fs = stateClaim, c, fs
+	return true
+}
+
+// identify dead-letters a claim of an originator the table does not allow.
+func (d *Decider) identify(it *item) bool {
+	if d.originators == nil {
+		return true
+	}
+	if _, ok := d.originators.Lookup(it.claim.OriginatorID); !ok {
+		d.deadLetter(it, ReasonUnknownOriginator, "originator "+it.claim.OriginatorID+" is not registered or not active")
+		return false
+	}
+	return true
+}
+
+// lookup reads the prior decisions of the batch's claims and places each
+// claim, in input order, against them and the messages before it: new,
+// recorded (its own redelivery), answered, or a copy. It returns the
+// decision time of the batch's new submissions.
+func (d *Decider) lookup(ctx context.Context, items []item) (time.Time, error) {
+	var keys []string
+	seen := map[string]bool{}
+	for i := range items {
+		if items[i].state == stateClaim {
+			if k := items[i].claim.Key(); !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	prior := map[string][]Submission{}
+	if len(keys) > 0 {
+		if err := d.retry.Do(ctx, "ledger", func() (err error) {
+			prior, err = d.ledger.Prior(ctx, keys)
+			return err
+		}); err != nil {
+			return time.Time{}, err
+		}
+		if prior == nil {
+			prior = map[string][]Submission{}
+		}
+	}
+	// Microseconds, as the ledger keeps them: an output published again
+	// from the ledger is then byte for byte the first one.
+	now := d.now().Truncate(time.Microsecond)
+
+	type content struct{ key, hash string }
+	leader := map[content]int{} // the item deciding a content new in this batch
+	for i := range items {
+		it := &items[i]
+		if it.state != stateClaim {
+			continue
+		}
+		k := it.claim.Key()
+		var same *Submission
+		different := false
+		for j := range prior[k] {
+			if s := &prior[k][j]; s.Hash == it.hash {
+				same = s
+			} else {
+				different = true
+			}
+		}
+		if l, copied := leader[content{k, it.hash}]; copied {
+			// A later message of the batch with the same content gets that
+			// decision, and publishes nothing: the first one does.
+			it.state, it.leader = stateCopy, l
+			continue
+		}
+		if same != nil {
+			cp := *same
+			it.sub = &cp
+			// Publish a recorded decision only for its own message
+			// redelivered; any other copy's outputs come from that one.
+			it.state = stateAnswered
+			if !same.Published && same.Source == it.msg.position() {
+				it.state = stateRecorded
+			}
+			same.Published = true // a later copy in this batch publishes nothing
+			continue
+		}
+		it.state, it.priorDifferent, it.replaces = stateNew, different, replaces(it.claim.Frequency, prior[k])
+		leader[content{k, it.hash}] = i
+		prior[k] = append(prior[k], Submission{Hash: it.hash, DecidedAt: now, Published: true})
+	}
+	return now, nil
+}
+
+// screen decides a new submission.
+func (d *Decider) screen(it *item, sc *screening.Screener, now time.Time) {
+	if it.state != stateNew {
+		return
+	}
+	c := it.claim
+	dec := sc.Screen(screening.Input{Claim: c, Findings: it.fs, PriorDifferent: it.priorDifferent})
+	it.sub = &Submission{OriginatorID: c.OriginatorID, ClaimID: c.ClaimID, Hash: it.hash, Frequency: c.Frequency,
+		Claim: it.body, Decision: dec, DecisionJSON: dec.JSON(), DecidedAt: now, Replaces: it.replaces, Source: it.msg.position()}
+}
+
+// route chooses each decision's topic: review, held, or the originator's
+// notice topic, which must exist; a claim whose notice topic does not is
+// dead-lettered, to be requeued once it is created.
+func (d *Decider) route(ctx context.Context, items []item) error {
+	for i := range items {
+		it := &items[i]
+		switch it.state {
+		case stateDeadLetter:
+			continue
+		case stateCopy:
+			l := &items[it.leader]
+			if l.state == stateDeadLetter { // its first copy could not be routed: nor can it
+				d.deadLetter(it, ReasonNoticeTopicMissing, "notice topic "+l.topic+" does not exist; create it and replay this message")
+				continue
+			}
+			cp := *l.sub
+			cp.Published = true
+			it.sub = &cp
+		}
+		topic, ok, err := d.topicOf(ctx, it.claim.OriginatorID, it.sub.Decision.Outcome)
+		if err != nil {
+			return err
+		}
+		it.topic = topic
+		if !ok {
+			d.deadLetter(it, ReasonNoticeTopicMissing, "notice topic "+topic+" does not exist; create it and replay this message")
+			continue
+		}
+		if it.state == stateNew {
+			d.obs.Decided(it.sub.Decision.Outcome, &it.sub.Decision)
+		}
+	}
+	return nil
+}
+
+// topicOf returns the topic of a decision's output and whether it exists
+// (review and held are checked when the service starts).
+func (d *Decider) topicOf(ctx context.Context, originator string, o screening.Outcome) (string, bool, error) {
+	switch o {
+	case screening.Accepted:
+		return d.topics.Review, true, nil
+	case screening.Held:
+		return d.topics.Held, true, nil
+	}
+	topic := NoticeTopicOf(d.topics, d.originators, originator)
+	var ex map[string]bool
+	if err := d.retry.Do(ctx, "metadata", func() (err error) {
+		ex, err = d.exists.Exists(ctx, []string{topic})
+		return err
+	}); err != nil {
+		return "", false, err
+	}
+	return topic, ex[topic], nil
+}
+
+// encode builds the review, held or notice message of every decision this
+// batch publishes, on every core.
+func (d *Decider) encode(items []item) error {
+	var failed atomic.Pointer[error]
+	forEach(len(items), func(i int) {
+		it := &items[i]
+		if !it.publishes() {
+			return
+		}
+		out, err := decisionOutput(it.topic, it.claim, it.body, it.hash, it.sub.Decision, it.sub.DecisionJSON, it.sub.DecidedAt)
+		if err != nil {
+			failed.Store(&err)
+			return
+		}
+		it.output = &out
+	})
+	if e := failed.Load(); e != nil {
+		return fmt.Errorf("encode output: %w", *e)
+	}
+	return nil
+}
+
+// record stores the batch's new decisions in the ledger. One that another
+// instance recorded meanwhile is that instance's to publish.
+func (d *Decider) record(ctx context.Context, items []item) error {
+	var subs []Submission
+	var of []int // the item of each submission
+	for i := range items {
+		if items[i].state == stateNew {
+			subs = append(subs, *items[i].sub)
+			of = append(of, i)
+		}
+	}
+	if len(subs) == 0 {
+		return nil
+	}
+	var inserted []bool
+	if err := d.retry.Do(ctx, "ledger", func() (err error) {
+		inserted, err = d.ledger.Record(ctx, subs)
+		return err
+	}); err != nil {
+		return err
+	}
+	for j, ok := range inserted {
+		if !ok {
+			it := &items[of[j]]
+			it.state, it.output = stateTaken, nil
+		}
+	}
+	return nil
+}
+
+// collect gathers the batch's outputs and the submissions they publish.
+func (b *Batch) collect() {
+	for i := range b.items {
+		it := &b.items[i]
+		if it.output == nil {
+			continue
+		}
+		b.Outputs = append(b.Outputs, *it.output)
+		if it.publishes() {
+			b.Published = append(b.Published, *it.sub)
+		}
+	}
+}
+
+// Publish writes a batch's outputs and marks its decisions published, each
+// step retried until it succeeds or ctx ends. (The loop overlaps marking
+// with its commit instead.)
+func (d *Decider) Publish(ctx context.Context, sink Sink, b *Batch) error {
+	if err := d.retry.Write(ctx, sink, b.Outputs); err != nil {
+		return err
+	}
+	return d.markPublished(ctx, b.Published)
+}
+
+func (d *Decider) markPublished(ctx context.Context, subs []Submission) error {
+	if len(subs) == 0 {
+		return nil
+	}
+	return d.retry.Do(ctx, "ledger", func() error { return d.ledger.MarkPublished(ctx, subs, d.now()) })
+}
+
+// deadLetter makes an item's output its message, unchanged, on the
+// dead-letter topic.
+func (d *Decider) deadLetter(it *item, reason, detail string) {
+	out := deadLetter(d.topics, it.msg, reason, detail)
+	it.state, it.output, it.reason, it.detail = stateDeadLetter, &out, reason, detail
+	d.obs.DeadLettered(reason)
+	d.log.Info("dead-lettered", zap.String("reason", reason), zap.String("topic", it.msg.Topic),
+		zap.Int("partition", it.msg.Partition), zap.Int64("offset", it.msg.Offset))
+}
+
+func (m Message) position() Position {
+	return Position{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+}
+
+// replaces finds the submission a replacement or void applies to: the
+// latest recorded one of the same claim.
+func replaces(frequency string, prior []Submission) string {
+	if frequency != claim.FrequencyReplacement && frequency != claim.FrequencyVoid {
+		return ""
+	}
+	var latest *Submission
+	for i := range prior {
+		if latest == nil || prior[i].DecidedAt.After(latest.DecidedAt) {
+			latest = &prior[i]
+		}
+	}
+	if latest == nil {
+		return ""
+	}
+	return latest.Hash
+}
+
+// parallelMin is the fewest items worth spreading over the cores.
+const parallelMin = 64
+
+// forEach calls fn for 0..n-1, spread over GOMAXPROCS goroutines when n is
+// large enough to pay for them. fn must touch only its own item.
+func forEach(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += per {
+		hi := min(lo+per, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,136 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+)
+
+// This file is the one home of the rule "no input chooses a topic": the
+// output topics, the notice-topic template, which originators may submit,
+// the names of the headers the outputs carry and the dead-letter reasons.
+
+// Topics names the output topics.
+type Topics struct {
+	Review     string // accepted claims, review.v1
+	Held       string // held claims, review.v1 with hold_reason
+	DeadLetter string // messages that cannot be answered, bytes unchanged
+	// NoticeTemplate makes an originator's notice topic; "{originator}" is
+	// replaced by the (validated) originator id.
+	NoticeTemplate string
+}
+
+// OriginatorPlaceholder is what NoticeTemplate holds where the originator
+// id goes.
+const OriginatorPlaceholder = "{originator}"
+
+// DefaultTopics are the topics of ARCHITECTURE §2.
+var DefaultTopics = Topics{Review: "claims.review", Held: "claims.held", DeadLetter: "claims.deadletter", NoticeTemplate: "claims.notices." + OriginatorPlaceholder}
+
+// NoticeTopic returns the notice topic of originator by the template. The
+// id must be valid (claim.ValidOriginatorID): every caller's id comes from
+// the decoder or an originator table, which check it.
+func (t Topics) NoticeTopic(originator string) string {
+	return strings.ReplaceAll(t.NoticeTemplate, OriginatorPlaceholder, originator)
+}
+
+// Validate reports every topic name that Kafka would refuse, and a
+// template without its placeholder.
+func (t Topics) Validate() error {
+	var errs []error
+	for _, n := range []struct{ name, topic string }{{"review", t.Review}, {"held", t.Held}, {"dead-letter", t.DeadLetter}} {
+		if !ValidTopicName(n.topic) {
+			errs = append(errs, fmt.Errorf("%s topic %q is not a valid Kafka topic name (%s)", n.name, n.topic, TopicNamePattern))
+		}
+	}
+	if !strings.Contains(t.NoticeTemplate, OriginatorPlaceholder) || !ValidTopicName(t.NoticeTopic("X")) {
+		errs = append(errs, fmt.Errorf("notice topic template %q must contain %s and otherwise only letters, digits, '.', '_' and '-'", t.NoticeTemplate, OriginatorPlaceholder))
+	}
+	return errors.Join(errs...)
+}
+
+// TopicNamePattern is what Kafka accepts as a topic name.
+const TopicNamePattern = `^[A-Za-z0-9._-]{1,249}$`
+
+// ValidTopicName reports whether s matches TopicNamePattern.
+func ValidTopicName(s string) bool {
+	if len(s) < 1 || len(s) > 249 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidOriginatorID is the originator id rule (claim.OriginatorIDPattern).
+func ValidOriginatorID(id string) bool { return claim.ValidOriginatorID(id) }
+
+// Originators says which originators may submit and where their notices
+// go. Implementations: originators.Table (a file or the PostgreSQL table)
+// and originators.Live (the table as last loaded, swapped on change).
+type Originators interface {
+	// Lookup returns the originator's own notice topic ("" for the
+	// template's) and whether it is known and active.
+	Lookup(originatorID string) (noticeTopic string, ok bool)
+	// Active lists the active originators and their own notice topics.
+	Active() map[string]string
+}
+
+// NoticeTopicOf is the notice topic of an originator: its own, from the
+// table, or the template's.
+func NoticeTopicOf(t Topics, o Originators, id string) string {
+	if o != nil {
+		if topic, _ := o.Lookup(id); topic != "" {
+			return topic
+		}
+	}
+	return t.NoticeTopic(id)
+}
+
+// Header names.
+const (
+	HeaderContentType = "content-type"
+	HeaderSchema      = "schema"
+	HeaderDecisionID  = "decision-id"
+	HeaderOutcome     = "outcome"
+	HeaderReason      = "deadletter-reason"
+	HeaderDetail      = "deadletter-detail"
+	HeaderSrcTopic    = "source-topic"
+	HeaderSrcPart     = "source-partition"
+	HeaderSrcOffset   = "source-offset"
+	// HeaderRequeuedFrom marks a message produced back from the dead-letter
+	// topic: partition/offset there.
+	HeaderRequeuedFrom = "requeued-from"
+)
+
+// Dead-letter reasons: why a message could not be answered.
+const (
+	ReasonMalformed          = claim.ReasonMalformed // not a claim.v1 message anybody can be answered for
+	ReasonTooLarge           = claim.ReasonTooLarge  // over the size limit
+	ReasonUnknownOriginator  = "UNKNOWN_ORIGINATOR"  // not in the originator table, or inactive
+	ReasonNoticeTopicMissing = "NOTICE_TOPIC_MISSING"
+)
+
+// Reasons lists every dead-letter reason.
+var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonUnknownOriginator, ReasonNoticeTopicMissing}
+
+// Requeueable are the reasons an operator can fix (create the notice
+// topic, register the originator), after which the message can be answered
+// as it is.
+var Requeueable = []string{ReasonNoticeTopicMissing, ReasonUnknownOriginator}
+
+// HeaderValue is the value of the first header named key, or "".
+func HeaderValue(hs []Header, key string) string {
+	for _, h := range hs {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
