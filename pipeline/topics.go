@@ -55,18 +55,7 @@ func (t Topics) Validate() error {
 const TopicNamePattern = `^[A-Za-z0-9._-]{1,249}$`
 
 // ValidTopicName reports whether s matches TopicNamePattern.
-func ValidTopicName(s string) bool {
-	if len(s) < 1 || len(s) > 249 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func ValidTopicName(s string) bool { return claim.NameOf(s, 249) }
 
 // ValidOriginatorID is the originator id rule (claim.OriginatorIDPattern).
 func ValidOriginatorID(id string) bool { return claim.ValidOriginatorID(id) }

@@ -307,11 +307,7 @@ func (c *chaos) produce(ctx context.Context, values [][]byte, rate int) error {
 // chaosClaimsFor returns n generated claims and poison messages mixed in
 // (one in every 500), and the number of poison messages.
 func chaosClaimsFor(t *testing.T, n int, orgs []string) ([][]byte, int) {
-	rels, err := samples.Releases()
-	if err != nil {
-		t.Fatal(err)
-	}
-	values, err := gen.ForOriginators(rels, n, orgs, 7)
+	values, err := gen.SampleClaims(n, orgs, 7)
 	if err != nil {
 		t.Fatal(err)
 	}

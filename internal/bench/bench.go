@@ -175,7 +175,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 	var pool *pgxpool.Pool
 	newLedger := func() (pipeline.Ledger, error) { return mem.NewLedger(), nil }
 	if *dbURL != "" {
-		if pool, err = openDB(ctx, *dbURL); err != nil {
+		if pool, err = postgres.OpenMigrated(ctx, *dbURL); err != nil {
 			return nil, err
 		}
 		defer pool.Close()
@@ -598,18 +598,6 @@ func pgxCopyRows(rows [][]any) pgx.CopyFromSource { return pgx.CopyFromRows(rows
 
 // clearBenchRows deletes the ledger rows of the generated originators and
 // vacuums, so that one run's dead rows do not slow the next.
-func openDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := postgres.Migrate(ctx, pool); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return pool, nil
-}
-
 func clearBenchRows(ctx context.Context, pool *pgxpool.Pool) error {
 	if _, err := pool.Exec(ctx, "DELETE FROM decision WHERE originator_id LIKE 'ORIG-%'; DELETE FROM decision_published WHERE originator_id LIKE 'ORIG-%'"); err != nil {
 		return err

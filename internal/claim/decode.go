@@ -383,8 +383,12 @@ const OriginatorIDPattern = `^[A-Za-z0-9._-]{1,64}$`
 
 // ValidOriginatorID reports whether s matches OriginatorIDPattern. An
 // originator id becomes part of a topic name, so nothing else may pass.
-func ValidOriginatorID(s string) bool {
-	if len(s) < 1 || len(s) > 64 {
+func ValidOriginatorID(s string) bool { return NameOf(s, 64) }
+
+// NameOf reports whether s is 1 to max letters, digits, '.', '_' and '-':
+// an originator id (64), and a Kafka topic name (249).
+func NameOf(s string, max int) bool {
+	if len(s) < 1 || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

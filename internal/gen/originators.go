@@ -4,7 +4,17 @@ import (
 	"strings"
 
 	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/samples"
 )
+
+// SampleClaims is ForOriginators on the bundled sample code sets.
+func SampleClaims(n int, orgs []string, seed uint64) ([][]byte, error) {
+	rels, err := samples.Releases()
+	if err != nil {
+		return nil, err
+	}
+	return ForOriginators(rels, n, orgs, seed)
+}
 
 // ForOriginators makes n distinct claims from rels for the originators
 // named (in place of the generator's ORIG-000, ORIG-001, …).

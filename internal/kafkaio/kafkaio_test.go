@@ -3,10 +3,13 @@ package kafkaio
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/claimscreen/claimscreen/internal/testenv"
 	"github.com/claimscreen/claimscreen/pipeline"
@@ -108,5 +111,53 @@ func TestBadSecurityFailsFast(t *testing.T) {
 	defer cancel()
 	if err := c.Ping(ctx); err == nil {
 		t.Error("ping of a closed port succeeded")
+	}
+}
+
+// TestIdleSourceIsQuiet: a source on idle partitions logs no reader
+// warning. With a MaxWait of 100ms kafka-go's read deadline raced the
+// broker's answer to an idle fetch and lost on a loaded machine: "the kafka
+// reader got an unknown error … i/o timeout", every few seconds per
+// partition. The load here is three busy goroutines per core.
+func TestIdleSourceIsQuiet(t *testing.T) {
+	c := conn(t)
+	topic := uniq("idle")
+	ctx := context.Background()
+	if _, err := c.CreateTopics(ctx, []string{topic}, 4, 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteTopics(context.Background(), []string{topic}) })
+	sink := c.NewSink(SinkConfig{})
+	defer sink.Close()
+	if err := pipeline.Produce.Write(ctx, sink, []pipeline.Output{{Topic: topic, Key: []byte("k"), Value: []byte("v")}}); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.WarnLevel)
+	src := c.NewSource(SourceConfig{Topic: topic, GroupID: topic + "-g"}, zap.New(core))
+	defer src.Close()
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	if _, err := src.Fetch(fctx, 1, 0); err != nil { // joined, partitions assigned and read
+		t.Fatal(err)
+	}
+	cancel()
+	start := logs.Len() // start-up may warn (leaders still being elected)
+	stop := make(chan struct{})
+	for range 3 * runtime.NumCPU() {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	idle, cancelIdle := context.WithTimeout(ctx, 12*time.Second)
+	src.Fetch(idle, 1, 0) // nothing comes: the partitions sit idle
+	cancelIdle()
+	close(stop)
+	for _, e := range logs.All()[start:] {
+		t.Errorf("idle source warned: %s %v", e.Message, e.ContextMap())
 	}
 }

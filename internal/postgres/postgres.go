@@ -135,14 +135,25 @@ func fromDate(d pgtype.Date, open civil.Date) civil.Date {
 	return civil.FromYMD(y, int(m), day)
 }
 
+// OpenMigrated connects to url and applies any pending migration.
+func OpenMigrated(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return pool, nil
+}
+
 // MigrateURL connects to url, applies the pending migrations and
 // disconnects (for test databases made from a migrated template).
 func MigrateURL(ctx context.Context, url string) error {
-	pool, err := Open(ctx, url)
-	if err != nil {
-		return err
+	pool, err := OpenMigrated(ctx, url)
+	if err == nil {
+		pool.Close()
 	}
-	defer pool.Close()
-	_, err = Migrate(ctx, pool)
 	return err
 }

@@ -258,15 +258,7 @@ func Connect(ctx context.Context, k config.Kafka, brokers []string) (*kafkaio.Co
 
 // OpenDB connects to PostgreSQL and applies any pending migration.
 func OpenDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := postgres.Migrate(ctx, pool); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	return pool, nil
+	return postgres.OpenMigrated(ctx, url)
 }
 
 func (svc *Service) startEmbedded() error {

@@ -138,11 +138,7 @@ func (e *e2e) drain(topic string, n int) []pipeline.Message {
 
 // genClaims makes n distinct generated claims for orgs.
 func genClaims(t testing.TB, n int, orgs []string) [][]byte {
-	rels, err := samples.Releases()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := gen.ForOriginators(rels, n, orgs, 7)
+	out, err := gen.SampleClaims(n, orgs, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
