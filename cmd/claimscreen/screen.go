@@ -8,18 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/refdata"
-	"github.com/claimscreen/claimscreen/internal/rule"
-	"github.com/claimscreen/claimscreen/internal/screening"
-	"github.com/claimscreen/claimscreen/pipeline"
-	"github.com/claimscreen/claimscreen/pipeline/mem"
+	"github.com/claimscreen/claimscreen/internal/screenfile"
 )
 
 func runScreen(ctx context.Context, args []string, s stdio) error {
@@ -69,12 +62,12 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 		defer f.Close()
 		inputs = append(inputs, namedReader{name, f})
 	}
-	scr := newFileScreener(ref.Screener, claim.NewDecoder(cfg.Limits.Decoder()))
+	scr := screenfile.New(ref.Screener, claim.NewDecoder(cfg.Limits.Decoder()))
 	out := bufio.NewWriterSize(s.out, 64<<10)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	for _, in := range inputs {
-		if err := scr.screenStream(ctx, in, enc); err != nil {
+		if err := scr.Stream(ctx, in.name, in.r, enc); err != nil {
 			out.Flush()
 			return err
 		}
@@ -82,179 +75,11 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write decisions: %w", err)
 	}
-	scr.summary(s.err)
+	scr.Summary(s.err)
 	return nil
 }
 
 type namedReader struct {
 	name string
 	r    io.Reader
-}
-
-// fileScreener screens NDJSON streams through the pipeline's decide step,
-// with an in-memory ledger: an exact resubmission gets the same decision
-// and a changed original is a DUPLICATE, as in the service.
-type fileScreener struct {
-	d        *pipeline.Decider
-	max      int
-	pending  []pendingLine // read, not yet decided
-	outcomes map[screening.Outcome]int
-	rules    map[rule.ID]int
-	lines    int
-}
-
-// pendingLine is a line to decide (msg), or one already answered (d).
-type pendingLine struct {
-	msg *pipeline.Message
-	d   screening.Decision
-}
-
-// screenChunk is how many lines are decided together (the decide step
-// spreads a batch over the cores).
-const screenChunk = 512
-
-func newFileScreener(sc *screening.Screener, dec *claim.Decoder) *fileScreener {
-	var ptr atomic.Pointer[screening.Screener]
-	ptr.Store(sc)
-	d := pipeline.NewDecider(pipeline.Config{}, decisionsOnly{mem.NewLedger()}, &ptr, dec, pipeline.EveryTopicExists, nil, nil)
-	return &fileScreener{d: d, max: dec.Limits().MaxBytes, outcomes: map[screening.Outcome]int{}, rules: map[rule.ID]int{}}
-}
-
-// decisionsOnly is a ledger that keeps what resubmissions are told by
-// (keys, hashes, decisions), not the claims themselves.
-type decisionsOnly struct{ *mem.Ledger }
-
-func (l decisionsOnly) Record(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
-	slim := make([]pipeline.Submission, len(subs))
-	for i, s := range subs {
-		s.Claim, s.DecisionJSON = nil, nil
-		slim[i] = s
-	}
-	return l.Ledger.Record(ctx, slim)
-}
-
-func (f *fileScreener) screenStream(ctx context.Context, in namedReader, enc *json.Encoder) error {
-	br := bufio.NewReaderSize(in.r, 64<<10)
-	max := f.max
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		line, tooLong, err := readLine(br, max)
-		if err == io.EOF && line == nil && !tooLong {
-			return f.flush(ctx, enc)
-		}
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("read %s: %w", in.name, err)
-		}
-		if serr := f.screenLine(ctx, line, tooLong, enc); serr != nil {
-			return serr
-		}
-		if err == io.EOF {
-			return f.flush(ctx, enc)
-		}
-	}
-}
-
-// readLine reads one line without its line ending. A line longer than max
-// bytes is read to its end and dropped: tooLong says so.
-func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
-	var buf []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > max+2 {
-			tooLong = true
-			buf = buf[:0]
-		} else {
-			buf = append(buf, chunk...)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err == io.EOF && len(buf) == 0 && !tooLong {
-			return nil, false, io.EOF
-		}
-		buf = trimEOL(buf)
-		if tooLong {
-			return []byte{}, true, err
-		}
-		return buf, false, err
-	}
-}
-
-func trimEOL(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
-	}
-	return b
-}
-
-// screenLine queues one line; full chunks are decided and written.
-func (f *fileScreener) screenLine(ctx context.Context, line []byte, tooLong bool, enc *json.Encoder) error {
-	f.lines++
-	switch {
-	case tooLong:
-		f.pending = append(f.pending, pendingLine{d: screening.DeadLetter("", "", claim.ReasonTooLarge, fmt.Sprintf("line is more than the limit of %d bytes", f.max))})
-	case len(strings.TrimSpace(string(line))) == 0:
-		f.pending = append(f.pending, pendingLine{d: screening.DeadLetter("", "", claim.ReasonMalformed, "empty line")})
-	default:
-		m := &pipeline.Message{Value: append([]byte(nil), line...), Offset: int64(f.lines), Time: time.Now().UTC()}
-		f.pending = append(f.pending, pendingLine{msg: m})
-	}
-	if len(f.pending) >= screenChunk {
-		return f.flush(ctx, enc)
-	}
-	return nil
-}
-
-// flush decides the pending lines and writes their decisions in order.
-func (f *fileScreener) flush(ctx context.Context, enc *json.Encoder) error {
-	var msgs []pipeline.Message
-	for _, p := range f.pending {
-		if p.msg != nil {
-			msgs = append(msgs, *p.msg)
-		}
-	}
-	b, err := f.d.Decide(ctx, msgs)
-	if err != nil {
-		return err
-	}
-	k := 0
-	for _, p := range f.pending {
-		d := p.d
-		if p.msg != nil {
-			r := b.Result(k)
-			k++
-			if r.Decision != nil {
-				d = *r.Decision
-			} else {
-				d = screening.DeadLetter("", "", r.Reason, r.Detail)
-			}
-		}
-		f.outcomes[d.Outcome]++
-		for _, fd := range d.Findings {
-			f.rules[fd.Rule]++
-		}
-		if err := enc.Encode(d); err != nil {
-			return fmt.Errorf("write decisions: %w", err)
-		}
-	}
-	f.pending = f.pending[:0]
-	return nil
-}
-
-func (f *fileScreener) summary(w io.Writer) {
-	fmt.Fprintf(w, "screened %d lines: %d accepted, %d rejected, %d held, %d dead-lettered\n",
-		f.lines, f.outcomes[screening.Accepted], f.outcomes[screening.Rejected], f.outcomes[screening.Held], f.outcomes[screening.Deadletter])
-	ids := make([]string, 0, len(f.rules))
-	for id := range f.rules {
-		ids = append(ids, string(id))
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		fmt.Fprintf(w, "  %-20s %d\n", id, f.rules[rule.ID(id)])
-	}
 }
