@@ -48,7 +48,11 @@ var examples = []struct{ old, new string }{
 	{`"form":"professional",`, `"form":"professional","frequency":"7","patient":{"member_id":"M1","birth_date":"1980-05-01","sex":"U"},`},
 	{`"form":"professional"`, `"form":"institutional","statement_period":{"from":"2025-11-01","through":"2025-11-02"}`},
 	{`"units":1`, `"units":2.5`},
+	{`"form":"professional"`, `"form":"institutional","bill_type":"111","statement_period":{"from":"2025-11-01","through":"2025-11-02"}`},
+	{`"form":"professional"`, `"form":"institutional","bill_type":"0131","statement_period":{"from":"2025-11-01","through":"2025-11-02"}`},
 	// invalid
+	{`"form":"professional"`, `"form":"professional","bill_type":"111"`},
+	{`"form":"professional"`, `"form":"institutional","bill_type":"11","statement_period":{"from":"2025-11-01","through":"2025-11-02"}`},
 	{`"form":"professional",`, ``},
 	{`"form":"professional"`, `"form":"dental"`},
 	{`"form":"professional"`, `"form":"institutional"`},

@@ -71,6 +71,7 @@ type Claim struct {
 	ReceivedAt      time.Time  `json:"received_at"`
 	Patient         *Patient   `json:"patient,omitempty"`
 	PlaceOfService  string     `json:"place_of_service,omitempty"`
+	BillType        string     `json:"bill_type,omitempty"` // institutional: type of bill, facility type + frequency (111 = hospital inpatient, original)
 	StatementPeriod *Period    `json:"statement_period,omitempty"`
 	Diagnoses       []Dx       `json:"diagnoses"`
 	Lines           []Line     `json:"lines"`
@@ -147,6 +148,12 @@ func (m Money) IsZero() bool { return m.Text == "" }
 
 // MarshalJSON writes the amount as given.
 func (m Money) MarshalText() ([]byte, error) { return []byte(m.Text), nil }
+
+// Inpatient reports whether the claim is a hospital inpatient institutional
+// claim (type of bill 11x).
+func (c *Claim) Inpatient() bool {
+	return c.Form == Institutional && len(c.BillType) == 3 && c.BillType[:2] == "11"
+}
 
 // LineDate is the date that selects code-set versions for line i: its
 // service date, or else the statement period's first day.

@@ -429,7 +429,7 @@ func (w *walker) identity(o *fastjson.Object) error {
 }
 
 var claimFields = []string{"claim_id", "originator_id", "frequency", "form", "received_at", "patient",
-	"place_of_service", "statement_period", "diagnoses", "lines", "total_charge"}
+	"place_of_service", "statement_period", "diagnoses", "lines", "total_charge", "bill_type"}
 
 func (w *walker) claim(o *fastjson.Object, received time.Time) {
 	c := w.c
@@ -482,8 +482,21 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 			lines, linesOK = w.array(0, "lines", v)
 		case 10:
 			c.TotalCharge = w.money(0, "total_charge", v)
+		case 11:
+			if s, ok := w.str(0, "bill_type", v); ok {
+				s = strings.TrimPrefix(s, "0")
+				if len(s) != 3 || !allDigits(s) {
+					w.invalid(0, "bill_type", s, "bill_type must be a three-digit type of bill such as 111 (facility type and frequency)")
+				} else {
+					c.BillType = s
+				}
+			}
 		}
 	})
+	if c.BillType != "" && c.Form == Professional {
+		w.invalid(0, "bill_type", c.BillType, "bill_type is given only on institutional claims")
+		c.BillType = ""
+	}
 	if c.Frequency == "" {
 		c.Frequency = FrequencyOriginal
 	}

@@ -56,6 +56,10 @@ func (c *Claim) Encode() (body []byte, hash string) {
 		b = append(b, `,"place_of_service":`...)
 		b = jsonw.String(b, c.PlaceOfService)
 	}
+	if c.BillType != "" {
+		b = append(b, `,"bill_type":`...)
+		b = jsonw.String(b, c.BillType)
+	}
 	if sp := c.StatementPeriod; sp != nil {
 		b = append(b, `,"statement_period":{`...)
 		if sp.From.Text != "" {

@@ -29,6 +29,9 @@ var formats = []format{
 	{FormatGeneric, nil, isGenericHeader, readGeneric},
 	{FormatNCCIPTP, reNCCI.MatchString, nil, readNCCI},
 	{FormatMUE, reMUE.MatchString, nil, readMUE},
+	{FormatMCEDxFlags, reMCEDxFlags.MatchString, headerIs(mceFlagsHeader), readMCEDxFlags},
+	{FormatMCEAges, reMCEAges.MatchString, headerIs(mceAgesHeader), readMCEAges},
+	{FormatTabular, reTabular.MatchString, nil, readTabular},
 }
 
 func isCSV(base string) bool { return strings.EqualFold(filepath.Ext(base), ".csv") }
@@ -105,5 +108,5 @@ func Detect(base string, br *bufio.Reader) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s: %w: the name matches no CMS file (icd10cm_order_YYYY.txt, icd10cm-order-April-YYYY.txt, HCPCYYYY_MON_ANWEB*.txt|csv, ccipra-vNNNr0-fN.txt, MCR_MUE_*_Eff_MM-DD-YYYY.csv) and it is not a generic list CSV (header system,code,effective_from,effective_to[,description])", base, ErrUnrecognized)
+	return "", fmt.Errorf("%s: %w: the name matches no CMS file (icd10cm_order_YYYY.txt, icd10cm-order-April-YYYY.txt, HCPCYYYY_MON_ANWEB*.txt|csv, ccipra-vNNNr0-fN.txt, MCR_MUE_*_Eff_MM-DD-YYYY.csv, mce_*_dx_flags.csv, mce_*_age_ranges.csv, icd10cm_tabular_YYYY[_april].xml) and it is not a CSV with a header claimscreen reads (a generic list: system,code,effective_from,effective_to[,description]; MCE flags: code,effective_from,effective_to,flags; MCE ages: flag,min_age,max_age,effective_from,effective_to)", base, ErrUnrecognized)
 }

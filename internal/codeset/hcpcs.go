@@ -71,3 +71,20 @@ func finishHCPCS(name string, proc, mod *Release) ([]*Release, error) {
 	}
 	return out, nil
 }
+
+// addHCPCSInfo keeps a procedure's coverage code, statute and first
+// cross-reference, when the file gives any.
+func addHCPCSInfo(proc *Release, code, cov, statute, xref string) {
+	var info HCPCSInfo
+	if len(cov) == 1 {
+		info.Coverage = cov[0]
+	}
+	info.Statute, info.XRef = statute, xref
+	if info == (HCPCSInfo{}) {
+		return
+	}
+	if proc.HCPCS == nil {
+		proc.HCPCS = map[string]HCPCSInfo{}
+	}
+	proc.HCPCS[code] = info
+}

@@ -48,6 +48,9 @@ func readHCPCSCSV(name, base string, r io.Reader) ([]*Release, error) {
 			return err
 		}
 		rel.Codes = append(rel.Codes, c)
+		if rel == proc {
+			addHCPCSInfo(proc, c.Code, get("COV"), get("STATUTE"), get("XREF1"))
+		}
 		return nil
 	})
 	if err != nil {

@@ -41,6 +41,9 @@ func readHCPCSText(name, base string, r io.Reader) ([]*Release, error) {
 			return nil, ls.fail("%v", err)
 		}
 		rel.Codes = append(rel.Codes, c)
+		if rel == proc {
+			addHCPCSInfo(proc, c.Code, field(s, 230, 230), field(s, 171, 180), field(s, 205, 209))
+		}
 	}
 	if err := ls.err(); err != nil {
 		return nil, err

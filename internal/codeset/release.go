@@ -31,6 +31,16 @@ const (
 	MUE             = "MUE"
 	MUEHospital     = "MUE-HOSPITAL"
 	MUEDME          = "MUE-DME"
+	// The editors' reference tables: the MCE diagnosis flags and age
+	// ranges (parts of one MCE release), and the ICD-10-CM Tabular List.
+	MCE            = "MCE"
+	ICD10CMTabular = "ICD-10-CM-TABULAR"
+)
+
+// Parts of an MCE release.
+const (
+	PartMCEDxFlags   = "dx-flags"
+	PartMCEAgeRanges = "age-ranges"
 )
 
 // Formats of the files the readers understand.
@@ -41,6 +51,9 @@ const (
 	FormatGeneric    = "generic-list"
 	FormatNCCIPTP    = "ncci-ptp"
 	FormatMUE        = "mue"
+	FormatMCEDxFlags = "mce-dx-flags"
+	FormatMCEAges    = "mce-age-ranges"
+	FormatTabular    = "icd10cm-tabular"
 )
 
 // Release is one loaded release of one code system.
@@ -59,6 +72,66 @@ type Release struct {
 	Codes []Code    // code systems
 	Edits []PTPEdit // NCCI PTP
 	MUEs  []MUERow  // MUE
+
+	DxFlags   []DxFlagRow // MCE diagnosis flags
+	FlagNames []string    // MCE: the name of each flag bit (FlagNames[i] is bit 1<<i)
+	AgeRanges []AgeRange  // MCE age ranges
+	Tabular   *Tabular    // ICD-10-CM Tabular List
+
+	// HCPCS holds, for HCPCS procedure releases, each code's coverage code,
+	// statute and cross-reference (kept after the snapshot drops rows).
+	HCPCS map[string]HCPCSInfo
+}
+
+// HCPCSInfo is what the HCPCS file says of a code beside its dates.
+type HCPCSInfo struct {
+	Coverage byte   // C, D, I, M, S (record column 230); 0 when blank
+	Statute  string // statute number (columns 171-180)
+	XRef     string // first cross-reference code (columns 205-209): the code to use instead
+}
+
+// MCEFlags is a set of MCE diagnosis flags, one bit a flag.
+type MCEFlags uint32
+
+// The MCE flags the rules read; a release may hold others (FlagNames).
+const (
+	FlagECodePdx MCEFlags = 1 << iota
+	FlagManifestation
+	FlagUnacceptable
+	FlagQAdm
+	FlagNewborn
+	FlagPediatric
+	FlagMaternity
+	FlagAdult
+	FlagFemale
+	FlagMale
+)
+
+// knownFlags are the names of the flags above, bit by bit.
+var knownFlags = []string{"ecodepdx", "manifestation", "unacceptable", "qadm", "newborn", "pediatric", "maternity", "adult", "female", "male"}
+
+// FlagName is the MCE name of a flag the rules read.
+func FlagName(f MCEFlags) string {
+	for i, n := range knownFlags {
+		if f == 1<<i {
+			return n
+		}
+	}
+	return ""
+}
+
+// DxFlagRow is one dated period of a diagnosis code in the MCE table.
+type DxFlagRow struct {
+	Code  string
+	Valid civil.Range
+	Flags MCEFlags
+}
+
+// AgeRange is the ages (whole years) an MCE age flag allows in a period.
+type AgeRange struct {
+	Flag     MCEFlags
+	Min, Max int
+	Valid    civil.Range
 }
 
 // Key names a release uniquely.

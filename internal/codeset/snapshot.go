@@ -3,6 +3,8 @@ package codeset
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/claimscreen/claimscreen/internal/civil"
 )
@@ -44,6 +46,8 @@ type Snapshot struct {
 	systems  map[string]*sysIndex
 	ptp      map[string]*ptpIndex // by system
 	mue      map[string][]*mueIndex
+	mce      []*mceIndex // by version, newest first
+	tabular  []*tabIndex // in order of preference for a date
 }
 
 type sysIndex struct {
@@ -111,6 +115,10 @@ func NewSnapshot(rels []*Release) (*Snapshot, error) {
 			s.ptp[sys] = buildPTP(rs)
 		case sys == MUE || sys == MUEHospital || sys == MUEDME:
 			s.mue[sys] = buildMUE(rs)
+		case sys == MCE:
+			s.mce = buildMCE(rs)
+		case sys == ICD10CMTabular:
+			s.tabular = buildTabular(rs)
 		default:
 			s.systems[sys] = buildSys(rs)
 		}
@@ -129,7 +137,7 @@ func (s *Snapshot) dropRows() {
 			return h
 		}
 		h := *r
-		h.Codes, h.Edits, h.MUEs = nil, nil, nil
+		h.Codes, h.Edits, h.MUEs, h.DxFlags, h.AgeRanges = nil, nil, nil, nil, nil
 		hdr[r] = &h
 		return &h
 	}
@@ -150,6 +158,17 @@ func (s *Snapshot) dropRows() {
 		for _, m := range ms {
 			m.rel = light(m.rel)
 		}
+	}
+	for _, m := range s.mce {
+		if m.flags != nil {
+			m.flags = light(m.flags)
+		}
+		if m.ages != nil {
+			m.ages = light(m.ages)
+		}
+	}
+	for _, t := range s.tabular {
+		t.rel = light(t.rel)
 	}
 }
 
@@ -345,4 +364,138 @@ func (s *Snapshot) MUE(system, code string, d civil.Date) (MUERow, *Release, boo
 		}
 	}
 	return MUERow{}, nil, false
+}
+
+// mceIndex is one MCE version: its flag periods by code and its age ranges.
+type mceIndex struct {
+	version     string
+	flags, ages *Release // the two parts; either may be missing
+	codes       map[string][]mceSpan
+	ranges      []AgeRange
+}
+
+type mceSpan struct {
+	valid civil.Range
+	flags MCEFlags
+}
+
+func buildMCE(rs []*Release) []*mceIndex {
+	byVersion := map[string]*mceIndex{}
+	var out []*mceIndex
+	for _, r := range rs {
+		m := byVersion[r.Version]
+		if m == nil {
+			m = &mceIndex{version: r.Version, codes: map[string][]mceSpan{}}
+			byVersion[r.Version] = m
+			out = append(out, m)
+		}
+		switch r.Part {
+		case PartMCEDxFlags:
+			m.flags = r
+			for _, f := range r.DxFlags {
+				m.codes[f.Code] = append(m.codes[f.Code], mceSpan{f.Valid, f.Flags})
+			}
+		case PartMCEAgeRanges:
+			m.ages = r
+			m.ranges = append(m.ranges, r.AgeRanges...)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return mceVersionLess(out[j].version, out[i].version) })
+	return out
+}
+
+// mceVersionLess orders v43 before v44 before v100.
+func mceVersionLess(a, b string) bool {
+	na, ea := strconv.Atoi(strings.TrimPrefix(a, "v"))
+	nb, eb := strconv.Atoi(strings.TrimPrefix(b, "v"))
+	if ea == nil && eb == nil {
+		return na < nb
+	}
+	return a < b
+}
+
+// MCEFlags returns the MCE flags of a diagnosis code (normalised) on d and
+// the MCE release they come from; the release is nil when no loaded MCE
+// release covers d, and the flags are 0 for a code the table does not list
+// on d.
+func (s *Snapshot) MCEFlags(code string, d civil.Date) (MCEFlags, *Release) {
+	for _, m := range s.mce {
+		if m.flags == nil || !m.flags.Coverage.Contains(d) {
+			continue
+		}
+		for _, sp := range m.codes[code] {
+			if sp.valid.Contains(d) {
+				return sp.flags, m.flags
+			}
+		}
+		return 0, m.flags
+	}
+	return 0, nil
+}
+
+// MCEAge returns the ages an MCE age flag (newborn, pediatric, maternity,
+// adult) allows on d, from the newest MCE release whose age ranges cover d.
+func (s *Snapshot) MCEAge(flag MCEFlags, d civil.Date) (AgeRange, *Release, bool) {
+	for _, m := range s.mce {
+		if m.ages == nil || !m.ages.Coverage.Contains(d) {
+			continue
+		}
+		for _, a := range m.ranges {
+			if a.Flag == flag && a.Valid.Contains(d) {
+				return a, m.ages, true
+			}
+		}
+		return AgeRange{}, m.ages, false
+	}
+	return AgeRange{}, nil, false
+}
+
+type tabIndex struct {
+	rel *Release
+	t   *Tabular
+}
+
+// buildTabular orders Tabular releases as code systems are: on a date, the
+// covering one that ends first, then the one that starts last (an April
+// update before its October release).
+func buildTabular(rs []*Release) []*tabIndex {
+	sorted := append([]*Release(nil), rs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i].Coverage, sorted[j].Coverage
+		if a.To != b.To {
+			return a.To < b.To
+		}
+		return a.From > b.From
+	})
+	out := make([]*tabIndex, 0, len(sorted))
+	for _, r := range sorted {
+		if r.Tabular != nil {
+			if r.Tabular.bySource == nil {
+				r.Tabular.index()
+			}
+			out = append(out, &tabIndex{rel: r, t: r.Tabular})
+		}
+	}
+	return out
+}
+
+// TabularOn returns the Tabular List in force on d and its release, or
+// nil when none covers d.
+func (s *Snapshot) TabularOn(d civil.Date) (*Tabular, *Release) {
+	for _, t := range s.tabular {
+		if t.rel.Coverage.Contains(d) {
+			return t.t, t.rel
+		}
+	}
+	return nil, nil
+}
+
+// HCPCSInfo returns what the HCPCS release rel says of code beside its
+// dates.
+func HCPCSInfoOf(rel *Release, code string) (HCPCSInfo, bool) {
+	if rel == nil || rel.HCPCS == nil {
+		return HCPCSInfo{}, false
+	}
+	i, ok := rel.HCPCS[code]
+	return i, ok
 }

@@ -35,6 +35,19 @@ const (
 	MueExceeded      ID = "MUE_EXCEEDED"
 	Duplicate        ID = "DUPLICATE"
 	CodesetNotLoaded ID = "CODESET_NOT_LOADED"
+
+	// The editors' diagnosis and coverage edits (MCE, IOCE, clearinghouse
+	// front ends), from the MCE tables, the Tabular List and HCPCS.
+	DxExternalCauseFirst    ID = "DX_EXTERNAL_CAUSE_FIRST"
+	DxManifestationFirst    ID = "DX_MANIFESTATION_FIRST"
+	DxSequelaFirst          ID = "DX_SEQUELA_FIRST"
+	DxAgeConflict           ID = "DX_AGE_CONFLICT"
+	DxSexConflict           ID = "DX_SEX_CONFLICT"
+	DxExcludes1             ID = "DX_EXCLUDES1"
+	DxDuplicate             ID = "DX_DUPLICATE"
+	DxUnacceptablePrincipal ID = "DX_UNACCEPTABLE_PRINCIPAL"
+	DxQuestionableAdmission ID = "DX_QUESTIONABLE_ADMISSION"
+	PxNotCovered            ID = "PX_NOT_COVERED"
 )
 
 // Severity says what a finding does to the claim's outcome.
@@ -105,6 +118,16 @@ var Table = []Spec{
 	{MueExceeded, Flag, StageCodes, "", "", "151", "", "", "units over the MUE for the code and date"},
 	{Duplicate, Flag, StageCodes, "", "", "18", "", "", "the same originator and claim id already decided with different content and frequency 1"},
 	{CodesetNotLoaded, Hold, StageCoverage, "", "", "", "", "", "no loaded release of a needed code system covers the date"},
+	{DxExternalCauseFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "the first diagnosis is an external cause code (MCE ecodepdx; Tabular chapter 20)"},
+	{DxManifestationFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "the first diagnosis is a manifestation code (MCE manifestation; Tabular title)"},
+	{DxSequelaFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "the first diagnosis is a sequela (7th character S meaning sequela in the Tabular List)"},
+	{DxAgeConflict, Reject, StageCodes, "A7:255", "A7:254", "9", "", "", "an MCE newborn, pediatric, maternity or adult diagnosis outside the patient's age range on the date"},
+	{DxSexConflict, Reject, StageCodes, "A7:255", "A7:254", "10", "", "", "an MCE female or male diagnosis in force on the date and a patient of the other sex"},
+	{DxExcludes1, Flag, StageCodes, "", "", "16", "M64", "", "two diagnoses form an Excludes1 pair of the Tabular List"},
+	{DxDuplicate, Flag, StageCodes, "", "", "16", "M64", "", "the same diagnosis is listed twice"},
+	{DxUnacceptablePrincipal, Flag, StageCodes, "", "", "16", "MA63", "", "inpatient (bill type 11x): MCE unacceptable principal diagnosis"},
+	{DxQuestionableAdmission, Flag, StageCodes, "", "", "50", "", "", "inpatient (bill type 11x): MCE questionable admission on the principal diagnosis"},
+	{PxNotCovered, Flag, StageCodes, "", "", "96", "", "", "a HCPCS code whose coverage code is S (statutory exclusion) or M (non-covered); I gives an info finding"},
 }
 
 var byID = func() map[ID]*Spec {
@@ -212,7 +235,13 @@ func (p *Policy) Severity(id ID) Severity { return p.sev[id] }
 func (p *Policy) Apply(fs []Finding) []Finding {
 	out := fs[:0]
 	for _, f := range fs {
-		f.Severity = p.sev[f.Rule]
+		sev := p.sev[f.Rule]
+		// A rule's informational case (a finding it made at Info below its
+		// default) stays informational unless the rule is turned off.
+		if f.Severity == Info && sev != Off && byID[f.Rule].Default != Info {
+			sev = Info
+		}
+		f.Severity = sev
 		if f.Severity != Off {
 			out = append(out, f)
 		}

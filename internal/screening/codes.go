@@ -21,6 +21,9 @@ func (st *state) diagnoses() {
 				st.d.Codesets.add(r.Release.System, r.Release.Version)
 			}
 			if f, bad := dxFinding(r, principal, path, dx, d); bad {
+				if f.Rule == rule.DxNotBillable || f.Rule == rule.DxUnknown {
+					f.Message += st.sevenChars(dx.Code, d)
+				}
 				st.add(f)
 				break
 			}
@@ -114,10 +117,14 @@ func (st *state) lines() {
 			st.add(rule.New(rule.PxUnknown, n, path, px.Code,
 				px.Code+" is not a valid "+px.System+" procedure code in any loaded release"))
 		case codeset.NotEffective, codeset.Header:
-			st.add(rule.New(rule.PxNotEffective, n, path, px.Code,
-				px.System+" "+px.Code+" is not effective on the date of service "+d.String()+" ("+px.System+" "+r.Release.Version+"); use the code in effect on that date"))
+			msg := px.System + " " + px.Code + " is not effective on the date of service " + d.String() + " (" + px.System + " " + r.Release.Version + "); use the code in effect on that date"
+			if info, ok := codeset.HCPCSInfoOf(r.Release, px.Code); ok && info.XRef != "" && info.XRef != px.Code {
+				msg += "; CMS cross-references it to " + info.XRef
+			}
+			st.add(rule.New(rule.PxNotEffective, n, path, px.Code, msg))
 		case codeset.Valid:
 			st.chartCode(px.System, px.Code, d, path, n, "A7:454")
+			st.coverageCode(px, r.Release, n, path)
 		}
 		for j, m := range px.Modifiers {
 			sys := claim.ModifierSystem(m)
@@ -159,4 +166,34 @@ func (st *state) lines() {
 		}
 		st.add(rule.New(rule.PosInvalid, line, posPath, pos, msg))
 	}
+}
+
+// coverageCode: PX_NOT_COVERED on a HCPCS code whose coverage code is S
+// (statutory exclusion) or M (not covered), and an informational one for I
+// (not payable by Medicare).
+func (st *state) coverageCode(px claim.Procedure, rel *codeset.Release, line int, path string) {
+	info, ok := codeset.HCPCSInfoOf(rel, px.Code)
+	if !ok {
+		return
+	}
+	var msg string
+	switch info.Coverage {
+	case 'S':
+		msg = px.Code + " is excluded from Medicare coverage by statute"
+		if info.Statute != "" {
+			msg += " (" + info.Statute + ")"
+		}
+		msg += "; it is not paid unless the member's plan covers it"
+	case 'M':
+		msg = px.Code + " is not covered by Medicare (HCPCS coverage code M); it is not paid unless the member's plan covers it"
+	case 'I':
+		msg = px.Code + " is not payable by Medicare (HCPCS coverage code I); another code may describe the service"
+	default:
+		return
+	}
+	f := rule.New(rule.PxNotCovered, line, path, px.Code, msg)
+	if info.Coverage == 'I' {
+		f.Severity = rule.Info
+	}
+	st.add(f)
 }

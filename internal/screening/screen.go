@@ -62,6 +62,7 @@ func (s *Screener) Screen(in Input) Decision {
 	}
 	// Stage 3: every code rule.
 	st.diagnoses()
+	st.editors()
 	st.lines()
 	st.ncci()
 	st.mue()
