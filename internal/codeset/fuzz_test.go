@@ -29,7 +29,39 @@ func fuzzRead(t *testing.T, name, s string) {
 		for _, m := range r.MUEs {
 			snap.MUE(r.System, m.Code, r.Coverage.From)
 		}
+		for _, fl := range r.DxFlags {
+			snap.MCEFlags(fl.Code, fl.Valid.From)
+		}
+		for _, a := range r.AgeRanges {
+			snap.MCEAge(a.Flag, a.Valid.To)
+		}
+		if r.Tabular != nil {
+			tab, _ := snap.TabularOn(r.Coverage.From)
+			for code := range r.Tabular.Codes {
+				tab.SevenChars(code)
+				tab.Manifestation(code)
+				tab.Excludes1Of(code, "A000")
+			}
+		}
 	}
+}
+
+func FuzzMCEDxFlags(f *testing.F) {
+	f.Add("code,effective_from,effective_to,flags\nA000,2015-10-01,2027-03-31,\nW19XXXA,2015-10-01,2027-03-31,ecodepdx\nO80,2015-10-01,2024-09-30,female maternity\n")
+	f.Fuzz(func(t *testing.T, s string) { fuzzRead(t, "mce_v44_icd10cm_dx_flags.csv", s) })
+}
+
+func FuzzMCEAges(f *testing.F) {
+	f.Add("flag,min_age,max_age,effective_from,effective_to\nmaternity,12,55,1984-03-01,2019-09-30\nmaternity,9,64,2019-10-01,2027-03-31\n")
+	f.Fuzz(func(t *testing.T, s string) { fuzzRead(t, "mce_v44_age_ranges.csv", s) })
+}
+
+func FuzzTabular(f *testing.F) {
+	f.Add(`<?xml version="1.0"?><ICD10CM.tabular><version>2026</version><chapter><name>19</name><desc>Injury</desc>` +
+		`<section id="S50-S59"><diag><name>S52</name><desc>Fracture of forearm</desc><excludes1><note>traumatic amputation (S58.-)</note><note>x (A00-A09, B20.1)</note></excludes1>` +
+		`<sevenChrDef><extension char="A">initial</extension><extension char="S">sequela</extension></sevenChrDef>` +
+		`<diag><name>S52.5</name><desc>Fracture of lower end of radius in diseases classified elsewhere</desc></diag></diag></section></chapter></ICD10CM.tabular>`)
+	f.Fuzz(func(t *testing.T, s string) { fuzzRead(t, "icd10cm_tabular_2026.xml", s) })
 }
 
 func FuzzICD10Order(f *testing.F) {

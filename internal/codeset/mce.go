@@ -49,11 +49,6 @@ func mceVersion(base string) string {
 // days from its first row's start to its last row's end.
 func readMCEDxFlags(name, base string, r io.Reader) ([]*Release, error) {
 	rel := &Release{System: MCE, Version: mceVersion(base), Part: PartMCEDxFlags, Coverage: civil.Range{From: civil.Max, To: civil.Min}}
-	names := append([]string(nil), knownFlags...)
-	bit := map[string]MCEFlags{}
-	for i, n := range names {
-		bit[n] = 1 << i
-	}
 	byCode := map[string][]int32{}
 	header := true
 	err := csvRecords(name, r, -1, func(rec []string, line int) error {
@@ -78,18 +73,9 @@ func readMCEDxFlags(name, base string, r io.Reader) ([]*Release, error) {
 		if err != nil {
 			return err
 		}
-		var fl MCEFlags
-		for _, f := range strings.Fields(strings.ToLower(rec[3])) {
-			b, ok := bit[f]
-			if !ok {
-				if len(names) == 32 {
-					return fmt.Errorf("flag %q: a release holds at most 32 different flags", f)
-				}
-				b = 1 << len(names)
-				bit[f] = b
-				names = append(names, f)
-			}
-			fl |= b
+		fl, err := rel.FlagsOf(strings.Fields(rec[3]))
+		if err != nil {
+			return err
 		}
 		for _, i := range byCode[code] {
 			if rel.DxFlags[i].Valid.Overlaps(valid) {
@@ -107,7 +93,7 @@ func readMCEDxFlags(name, base string, r io.Reader) ([]*Release, error) {
 	if len(rel.DxFlags) == 0 {
 		return nil, fmt.Errorf("%s: no MCE flag rows", name)
 	}
-	rel.FlagNames, rel.Rows = names, len(rel.DxFlags)
+	rel.Rows = len(rel.DxFlags)
 	return []*Release{rel}, nil
 }
 
@@ -129,15 +115,8 @@ func readMCEAges(name, base string, r io.Reader) ([]*Release, error) {
 		if len(rec) != 5 {
 			return fmt.Errorf("%d fields; an age range row has flag,min_age,max_age,effective_from,effective_to", len(rec))
 		}
-		var flag MCEFlags
-		switch f := strings.ToLower(strings.TrimSpace(rec[0])); f {
-		case "newborn", "pediatric", "maternity", "adult":
-			for i, n := range knownFlags {
-				if n == f {
-					flag = 1 << i
-				}
-			}
-		default:
+		flag, ok := AgeFlagNamed(rec[0])
+		if !ok {
 			return fmt.Errorf("flag %q must be newborn, pediatric, maternity or adult", rec[0])
 		}
 		lo, err1 := strconv.Atoi(strings.TrimSpace(rec[1]))
@@ -182,4 +161,57 @@ func periodOf(from, to string) (civil.Range, error) {
 		return civil.Range{}, fmt.Errorf("effective_to %s is before effective_from %s", t, f)
 	}
 	return civil.Range{From: f, To: t}, nil
+}
+
+// FlagsOf returns the flag set of MCE flag names, giving names the release
+// has not seen yet a bit of their own (32 at most).
+func (r *Release) FlagsOf(names []string) (MCEFlags, error) {
+	if r.FlagNames == nil {
+		r.FlagNames = append([]string(nil), knownFlags...)
+	}
+	var fl MCEFlags
+next:
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" {
+			continue
+		}
+		for i, have := range r.FlagNames {
+			if have == n {
+				fl |= 1 << i
+				continue next
+			}
+		}
+		if len(r.FlagNames) == 32 {
+			return 0, fmt.Errorf("flag %q: a release holds at most 32 different flags", n)
+		}
+		fl |= 1 << len(r.FlagNames)
+		r.FlagNames = append(r.FlagNames, n)
+	}
+	return fl, nil
+}
+
+// FlagNamesOf lists the names of the flags in fl.
+func (r *Release) FlagNamesOf(fl MCEFlags) []string {
+	names := []string{}
+	for i, n := range r.FlagNames {
+		if fl&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// AgeFlagNamed is the age flag of a name: newborn, pediatric, maternity,
+// adult.
+func AgeFlagNamed(name string) (MCEFlags, bool) {
+	switch n := strings.ToLower(strings.TrimSpace(name)); n {
+	case "newborn", "pediatric", "maternity", "adult":
+		for i, k := range knownFlags {
+			if k == n {
+				return 1 << i, true
+			}
+		}
+	}
+	return 0, false
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,90 @@ func TestListenNotifies(t *testing.T) {
 	case <-got:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no notification after an activation")
+	}
+}
+
+// TestImportEditors: the MCE tables, the Tabular List and HCPCS coverage
+// details go through PostgreSQL unchanged: the snapshot built from the
+// active releases answers as the one built from the files.
+func TestImportEditors(t *testing.T) {
+	pool := db(t)
+	reg := NewReleases(pool)
+	ctx := context.Background()
+	var fromFiles []*codeset.Release
+	for _, f := range []string{"mce/mce_v44_icd10cm_dx_flags.csv", "mce/mce_v44_age_ranges.csv", "icd10cm/icd10cm_tabular_2026_april.xml.gz", "hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz"} {
+		rels, _, err := codeset.OpenFS(testenv.SharedFS(t), f, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		res, err := reg.ImportReleases(ctx, rels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("imported %s in %v", f, time.Since(start).Round(time.Millisecond))
+		if res[0].Status != "imported" {
+			t.Errorf("%s: %+v", f, res)
+		}
+		if again, err := reg.ImportReleases(ctx, rels); err != nil || again[0].Status != "already imported" {
+			t.Errorf("re-import of %s: %+v %v", f, again, err)
+		}
+		for _, r := range rels {
+			if err := reg.SetReleaseActive(ctx, r.System, r.Version, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fromFiles = append(fromFiles, rels...)
+	}
+	a, err := codeset.NewSnapshot(fromFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := reg.LoadActive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := codeset.NewSnapshot(rels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []civil.Date{civil.FromYMD(2024, 9, 30), civil.FromYMD(2026, 3, 31), civil.FromYMD(2026, 5, 1)} {
+		for _, code := range []string{"W19XXXA", "A1816", "O80", "F0781", "E119", "D630", "A33", "S52521S", "Z0000"} {
+			fa, ra := a.MCEFlags(code, d)
+			fb, rb := b.MCEFlags(code, d)
+			if fa != fb || (ra == nil) != (rb == nil) {
+				t.Errorf("MCE flags of %s on %s: files %b, PostgreSQL %b", code, d, fa, fb)
+			}
+		}
+		for _, f := range []codeset.MCEFlags{codeset.FlagNewborn, codeset.FlagPediatric, codeset.FlagMaternity, codeset.FlagAdult} {
+			x, _, okx := a.MCEAge(f, d)
+			y, _, oky := b.MCEAge(f, d)
+			if x != y || okx != oky {
+				t.Errorf("age range of %s on %s: %+v %+v", codeset.FlagName(f), d, x, y)
+			}
+		}
+	}
+	ta, _ := a.TabularOn(civil.FromYMD(2026, 5, 1))
+	tb, rel := b.TabularOn(civil.FromYMD(2026, 5, 1))
+	if tb == nil || rel.Version != "FY2026-APR" || len(tb.Codes) != len(ta.Codes) || len(tb.Excludes1) != len(ta.Excludes1) || len(tb.SevenChr) != len(ta.SevenChr) {
+		t.Fatalf("Tabular from PostgreSQL: %v", rel)
+	}
+	for _, p := range [][2]string{{"J209", "J40"}, {"A0500", "T620X1A"}, {"A310", "A150"}, {"S52521A", "S62001A"}} {
+		na, oka := ta.Excludes1Of(p[0], p[1])
+		nb, okb := tb.Excludes1Of(p[0], p[1])
+		if oka != okb || na.Note != nb.Note || na.Source != nb.Source {
+			t.Errorf("Excludes1 %v: files %v %q, PostgreSQL %v %q", p, oka, na.Note, okb, nb.Note)
+		}
+	}
+	if fmt.Sprint(ta.SevenChars("S52501")) != fmt.Sprint(tb.SevenChars("S52501")) {
+		t.Error("7th characters differ")
+	}
+	for _, code := range []string{"A4252", "A0888", "A0021", "C9014", "G0439"} {
+		ra, rb := a.Lookup(codeset.HCPCS, code, civil.FromYMD(2025, 1, 15)), b.Lookup(codeset.HCPCS, code, civil.FromYMD(2025, 1, 15))
+		ia, _ := codeset.HCPCSInfoOf(ra.Release, code)
+		ib, _ := codeset.HCPCSInfoOf(rb.Release, code)
+		if ia != ib {
+			t.Errorf("HCPCS %s: files %+v, PostgreSQL %+v", code, ia, ib)
+		}
 	}
 }

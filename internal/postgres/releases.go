@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,11 +63,32 @@ func (r *Releases) ImportReleases(ctx context.Context, rels []*codeset.Release) 
 		}
 		switch {
 		case len(rel.Codes) > 0:
-			_, err = tx.CopyFrom(ctx, pgx.Identifier{"codeset_code"}, []string{"release_id", "code", "valid_from", "valid_to", "billable"},
+			_, err = tx.CopyFrom(ctx, pgx.Identifier{"codeset_code"}, []string{"release_id", "code", "valid_from", "valid_to", "billable", "coverage", "statute", "xref"},
 				pgx.CopyFromSlice(len(rel.Codes), func(i int) ([]any, error) {
 					c := rel.Codes[i]
-					return []any{id, c.Code, toDate(c.Valid.From), toDate(c.Valid.To), c.Billable}, nil
+					var cov, statute, xref any
+					if info, ok := rel.HCPCS[c.Code]; ok {
+						cov, statute, xref = nullable(string(rune(info.Coverage))), nullable(info.Statute), nullable(info.XRef)
+						if info.Coverage == 0 {
+							cov = nil
+						}
+					}
+					return []any{id, c.Code, toDate(c.Valid.From), toDate(c.Valid.To), c.Billable, cov, statute, xref}, nil
 				}))
+		case len(rel.DxFlags) > 0:
+			_, err = tx.CopyFrom(ctx, pgx.Identifier{"codeset_mce_flag"}, []string{"release_id", "code", "valid_from", "valid_to", "flags"},
+				pgx.CopyFromSlice(len(rel.DxFlags), func(i int) ([]any, error) {
+					f := rel.DxFlags[i]
+					return []any{id, f.Code, toDate(f.Valid.From), toDate(f.Valid.To), rel.FlagNamesOf(f.Flags)}, nil
+				}))
+		case len(rel.AgeRanges) > 0:
+			_, err = tx.CopyFrom(ctx, pgx.Identifier{"codeset_mce_age"}, []string{"release_id", "flag", "min_age", "max_age", "valid_from", "valid_to"},
+				pgx.CopyFromSlice(len(rel.AgeRanges), func(i int) ([]any, error) {
+					a := rel.AgeRanges[i]
+					return []any{id, codeset.FlagName(a.Flag), a.Min, a.Max, toDate(a.Valid.From), toDate(a.Valid.To)}, nil
+				}))
+		case rel.Tabular != nil:
+			err = copyTabular(ctx, tx, id, rel.Tabular)
 		case len(rel.Edits) > 0:
 			_, err = tx.CopyFrom(ctx, pgx.Identifier{"codeset_ptp"}, []string{"release_id", "column1", "column2", "valid_from", "valid_to", "modifier", "rationale"},
 				pgx.CopyFromSlice(len(rel.Edits), func(i int) ([]any, error) {
@@ -131,6 +153,44 @@ func (r *Releases) SetReleaseActive(ctx context.Context, system, version string,
 	return change(ctx, r.pool, q, fmt.Sprintf("no release %s %s is imported", system, version), system, version)
 }
 
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// copyTabular copies a Tabular List's codes, 7th characters and Excludes1
+// notes.
+func copyTabular(ctx context.Context, tx pgx.Tx, id int64, t *codeset.Tabular) error {
+	codes := make([][]any, 0, len(t.Codes))
+	for c, tc := range t.Codes {
+		codes = append(codes, []any{id, c, int16(tc.Chapter), tc.Manifestation})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"codeset_tabular_code"}, []string{"release_id", "code", "chapter", "manifestation"}, pgx.CopyFromRows(codes)); err != nil {
+		return err
+	}
+	var seventh [][]any
+	for c, defs := range t.SevenChr {
+		for _, d := range defs {
+			seventh = append(seventh, []any{id, c, string(rune(d.Char)), d.Text})
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"codeset_tabular_seventh"}, []string{"release_id", "code", "chr", "definition"}, pgx.CopyFromRows(seventh)); err != nil {
+		return err
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"codeset_tabular_excludes1"}, []string{"release_id", "ord", "source", "note", "targets"},
+		pgx.CopyFromSlice(len(t.Excludes1), func(i int) ([]any, error) {
+			n := t.Excludes1[i]
+			spans := make([]string, len(n.Targets))
+			for j, sp := range n.Targets {
+				spans[j] = sp.From + "-" + sp.To
+			}
+			return []any{id, i, n.Source, n.Note, spans}, nil
+		}))
+	return err
+}
+
 // change runs one statement that must change a row, and notifies the
 // running services (LISTEN) in the same transaction.
 func change(ctx context.Context, pool *pgxpool.Pool, q, missing string, args ...any) error {
@@ -179,7 +239,8 @@ func (r *Releases) LoadActive(ctx context.Context) ([]*codeset.Release, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	codes, err := r.pool.Query(ctx, `SELECT release_id, code, valid_from, valid_to, billable FROM codeset_code WHERE release_id = ANY($1)`, ids)
+	codes, err := r.pool.Query(ctx, `SELECT release_id, code, valid_from, valid_to, billable, coalesce(coverage, ''), coalesce(statute, ''), coalesce(xref, '')
+		FROM codeset_code WHERE release_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -187,14 +248,29 @@ func (r *Releases) LoadActive(ctx context.Context) ([]*codeset.Release, error) {
 		var id int64
 		var c codeset.Code
 		var from, to pgtype.Date
-		if err := codes.Scan(&id, &c.Code, &from, &to, &c.Billable); err != nil {
+		var cov string
+		var info codeset.HCPCSInfo
+		if err := codes.Scan(&id, &c.Code, &from, &to, &c.Billable, &cov, &info.Statute, &info.XRef); err != nil {
 			codes.Close()
 			return nil, err
 		}
 		c.Valid = civil.Range{From: fromDate(from, civil.Min), To: fromDate(to, civil.Max)}
-		byID[id].Codes = append(byID[id].Codes, c)
+		rel := byID[id]
+		rel.Codes = append(rel.Codes, c)
+		if cov != "" {
+			info.Coverage = cov[0]
+		}
+		if info != (codeset.HCPCSInfo{}) {
+			if rel.HCPCS == nil {
+				rel.HCPCS = map[string]codeset.HCPCSInfo{}
+			}
+			rel.HCPCS[c.Code] = info
+		}
 	}
 	codes.Close()
+	if err := loadEditors(ctx, r.pool, ids, byID); err != nil {
+		return nil, err
+	}
 	ptp, err := r.pool.Query(ctx, `SELECT release_id, column1, column2, valid_from, valid_to, modifier, rationale FROM codeset_ptp WHERE release_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
@@ -227,4 +303,126 @@ func (r *Releases) LoadActive(ctx context.Context) ([]*codeset.Release, error) {
 		byID[id].MUEs = append(byID[id].MUEs, m)
 	}
 	return rels, mue.Err()
+}
+
+// loadEditors reads the MCE and Tabular rows of the releases ids.
+func loadEditors(ctx context.Context, pool *pgxpool.Pool, ids []int64, byID map[int64]*codeset.Release) error {
+	rows, err := pool.Query(ctx, `SELECT release_id, code, valid_from, valid_to, flags FROM codeset_mce_flag WHERE release_id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var f codeset.DxFlagRow
+		var from, to pgtype.Date
+		var names []string
+		if err := rows.Scan(&id, &f.Code, &from, &to, &names); err != nil {
+			rows.Close()
+			return err
+		}
+		rel := byID[id]
+		f.Valid = civil.Range{From: fromDate(from, civil.Min), To: fromDate(to, civil.Max)}
+		if f.Flags, err = rel.FlagsOf(names); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: %w", rel.Key(), err)
+		}
+		rel.DxFlags = append(rel.DxFlags, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = pool.Query(ctx, `SELECT release_id, flag, min_age, max_age, valid_from, valid_to FROM codeset_mce_age WHERE release_id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var a codeset.AgeRange
+		var flag string
+		var from, to pgtype.Date
+		if err := rows.Scan(&id, &flag, &a.Min, &a.Max, &from, &to); err != nil {
+			rows.Close()
+			return err
+		}
+		a.Flag, _ = codeset.AgeFlagNamed(flag)
+		a.Valid = civil.Range{From: fromDate(from, civil.Min), To: fromDate(to, civil.Max)}
+		byID[id].AgeRanges = append(byID[id].AgeRanges, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tab := func(id int64) *codeset.Tabular {
+		rel := byID[id]
+		if rel.Tabular == nil {
+			rel.Tabular = &codeset.Tabular{Codes: map[string]codeset.TabCode{}, SevenChr: map[string][]codeset.SevenChrDef{}}
+		}
+		return rel.Tabular
+	}
+	rows, err = pool.Query(ctx, `SELECT release_id, code, chapter, manifestation FROM codeset_tabular_code WHERE release_id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var code string
+		var ch int16
+		var m bool
+		if err := rows.Scan(&id, &code, &ch, &m); err != nil {
+			rows.Close()
+			return err
+		}
+		tab(id).Codes[code] = codeset.TabCode{Chapter: uint8(ch), Manifestation: m}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = pool.Query(ctx, `SELECT release_id, code, chr, definition FROM codeset_tabular_seventh WHERE release_id = ANY($1) ORDER BY release_id, code, chr`, ids)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var code, chr, def string
+		if err := rows.Scan(&id, &code, &chr, &def); err != nil {
+			rows.Close()
+			return err
+		}
+		t := tab(id)
+		t.SevenChr[code] = append(t.SevenChr[code], codeset.SevenChrDef{Char: chr[0], Text: def})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = pool.Query(ctx, `SELECT release_id, source, note, targets FROM codeset_tabular_excludes1 WHERE release_id = ANY($1) ORDER BY release_id, ord`, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n codeset.Excludes1Note
+		var spans []string
+		if err := rows.Scan(&id, &n.Source, &n.Note, &spans); err != nil {
+			return err
+		}
+		for _, sp := range spans {
+			from, to, _ := strings.Cut(sp, "-")
+			n.Targets = append(n.Targets, codeset.CodeSpan{From: from, To: to})
+		}
+		t := tab(id)
+		t.Excludes1 = append(t.Excludes1, n)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, rel := range byID {
+		if rel.Tabular != nil {
+			rel.Tabular.Index()
+		}
+	}
+	return nil
 }
