@@ -97,7 +97,8 @@ bench: build
 	@set -e; rm -rf bin/bench-codesets; mkdir -p bin/bench-codesets; \
 	data=$${CLAIMSCREEN_SHARED_DATA:-../shared/data}; \
 	if [ -d "$$data/icd10cm" ]; then \
-		for f in icd10cm/icd10cm_order_2024.txt.gz icd10cm/icd10cm_order_2025.txt.gz icd10cm/icd10cm_order_2026.txt.gz hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz; do \
+		for f in icd10cm/icd10cm_order_2024.txt.gz icd10cm/icd10cm_order_2025.txt.gz icd10cm/icd10cm_order_2026.txt.gz hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz \
+			mce/mce_v44_icd10cm_dx_flags.csv mce/mce_v44_age_ranges.csv icd10cm/icd10cm_tabular_2026_april.xml.gz; do \
 			ln -s "$$(cd "$$data" && pwd)/$$f" bin/bench-codesets/; done; \
 		cp internal/samples/codesets/cpt-modifiers-pos-sample.csv bin/bench-codesets/; \
 	else cp internal/samples/codesets/* bin/bench-codesets/; fi; \

@@ -132,7 +132,8 @@ func TestScreenErrors(t *testing.T) {
 func TestScreenRealData(t *testing.T) {
 	data := testenv.SharedData(t)
 	dir := t.TempDir()
-	for _, f := range []string{"icd10cm/icd10cm_order_2025.txt.gz", "icd10cm/icd10cm_order_2026.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz"} {
+	for _, f := range []string{"icd10cm/icd10cm_order_2025.txt.gz", "icd10cm/icd10cm_order_2026.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz",
+		"mce/mce_v44_icd10cm_dx_flags.csv", "mce/mce_v44_age_ranges.csv", "icd10cm/icd10cm_tabular_2026_april.xml.gz"} {
 		if err := os.Symlink(filepath.Join(data, f), filepath.Join(dir, filepath.Base(f))); err != nil {
 			t.Fatal(err)
 		}
@@ -141,6 +142,7 @@ func TestScreenRealData(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "cpt-pos.csv"), b, 0o644)
 	claims := `{"claim_id":"R1","originator_id":"LAB-1","form":"professional","received_at":"2025-03-20T00:00:00Z","place_of_service":"11","diagnoses":[{"code":"E78.01"},{"code":"E11.9"}],"lines":[{"procedure":{"code":"G0439"},"service_date":"2025-03-10","charge":"175.00","diagnosis_pointers":[1,2]}]}
 {"claim_id":"R2","originator_id":"LAB-1","form":"professional","received_at":"2025-11-20T00:00:00Z","place_of_service":"11","diagnoses":[{"code":"E78.01"},{"code":"S30.1XXA"},{"code":"E11.A"}],"lines":[{"procedure":{"code":"99213"},"service_date":"2025-11-10","charge":"95.00","diagnosis_pointers":[1,2,3]}]}
+{"claim_id":"R3","originator_id":"LAB-1","form":"professional","received_at":"2026-05-20T00:00:00Z","place_of_service":"11","patient":{"member_id":"M3","birth_date":"1950-01-01","sex":"F"},"diagnoses":[{"code":"W19.XXXA"},{"code":"O80"}],"lines":[{"procedure":{"code":"99213"},"service_date":"2026-05-12","charge":"95.00","diagnosis_pointers":[1,2]}]}
 `
 	code, out, errOut := runCmd(t, claims, "screen", "--codesets", dir, "--crosswalk", repo(t, "crosswalks/sample-2025-10.csv"))
 	if code != 0 {
@@ -157,5 +159,12 @@ func TestScreenRealData(t *testing.T) {
 	}
 	if strings.Contains(lines[1], `"code":"E11A"`) && strings.Contains(lines[1], `"E11A is`) {
 		t.Errorf("E11.A is valid in FY2026: %s", lines[1])
+	}
+	// The editors' tables: a fall listed first and a maternity code on a
+	// 76-year-old, named with the releases they come from.
+	for _, want := range []string{`"outcome":"rejected"`, `"DX_EXTERNAL_CAUSE_FIRST"`, `"DX_AGE_CONFLICT"`, `"MCE":"v44"`, `"ICD-10-CM-TABULAR":"FY2026-APR"`} {
+		if !strings.Contains(lines[2], want) {
+			t.Errorf("R3 lacks %s: %s", want, lines[2])
+		}
 	}
 }

@@ -2,15 +2,71 @@ package codeset
 
 // idMap numbers the codes of one system. Codes of up to ten letters and
 // digits (every CMS code) are packed into a uint64, six bits a character,
-// so a lookup hashes one word and compares no string; anything else falls
-// back to a string map.
+// and kept in an open-addressing table of (key, id) slots at most half
+// full: a lookup multiplies one word, reads one slot (one cache line) in
+// the common case, and compares no string. Anything else falls back to a
+// string map.
 type idMap struct {
-	packed map[uint64]int32
-	other  map[string]int32
-	n      int32
+	slots []idSlot // len a power of two; key 0 is empty (no packed code is 0)
+	shift uint
+	other map[string]int32
+	n     int32
 }
 
-func newIDMap() *idMap { return &idMap{packed: map[uint64]int32{}, other: map[string]int32{}} }
+type idSlot struct {
+	key uint64
+	id  int32
+}
+
+func newIDMap() *idMap {
+	return &idMap{slots: make([]idSlot, 16), shift: 64 - 4, other: map[string]int32{}}
+}
+
+func (m *idMap) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> m.shift }
+
+func (m *idMap) find(k uint64) (int32, bool) {
+	mask := uint64(len(m.slots) - 1)
+	for i := m.slot(k); ; i = (i + 1) & mask {
+		s := &m.slots[i]
+		if s.key == k {
+			return s.id, true
+		}
+		if s.key == 0 {
+			return 0, false
+		}
+	}
+}
+
+func (m *idMap) insert(k uint64, id int32) {
+	if 2*(int(m.n)+1) > len(m.slots) {
+		old := m.slots
+		m.slots, m.shift = make([]idSlot, 2*len(old)), m.shift-1
+		for _, s := range old {
+			if s.key != 0 {
+				m.put(s.key, s.id)
+			}
+		}
+	}
+	m.put(k, id)
+}
+
+func (m *idMap) put(k uint64, id int32) {
+	mask := uint64(len(m.slots) - 1)
+	i := m.slot(k)
+	for m.slots[i].key != 0 {
+		i = (i + 1) & mask
+	}
+	m.slots[i] = idSlot{k, id}
+}
+
+// each calls fn with every packed code's key and id.
+func (m *idMap) each(fn func(k uint64, id int32)) {
+	for _, s := range m.slots {
+		if s.key != 0 {
+			fn(s.key, s.id)
+		}
+	}
+}
 
 // pack returns code as a uint64, and false when it cannot be packed.
 func pack(code string) (uint64, bool) {
@@ -36,8 +92,7 @@ func pack(code string) (uint64, bool) {
 
 func (m *idMap) get(code string) (int32, bool) {
 	if k, ok := pack(code); ok {
-		id, ok := m.packed[k]
-		return id, ok
+		return m.find(k)
 	}
 	id, ok := m.other[code]
 	return id, ok
@@ -49,13 +104,31 @@ func (m *idMap) add(code string) int32 {
 		return id
 	}
 	id := m.n
-	m.n++
 	if k, ok := pack(code); ok {
-		m.packed[k] = id
+		m.insert(k, id)
+		m.n++
 	} else {
+		m.n++
 		m.other[code] = id
 	}
 	return id
 }
 
 func (m *idMap) len() int { return int(m.n) }
+
+// unpack is pack's inverse.
+func unpack(k uint64) string {
+	var b [10]byte
+	i := len(b)
+	for k != 0 {
+		v := k & 63
+		k >>= 6
+		i--
+		if v <= 10 {
+			b[i] = byte('0' + v - 1)
+		} else {
+			b[i] = byte('A' + v - 11)
+		}
+	}
+	return string(b[i:])
+}

@@ -37,6 +37,12 @@ func (s Status) String() string {
 type Result struct {
 	Status  Status
 	Release *Release
+	// ID is the code's number in its system's index (-1 when no loaded
+	// release has the code): MCEFlagsAt takes it.
+	ID int32
+	// HCPCS is what a HCPCS release says of the code beside its dates, when
+	// it says anything; nil otherwise.
+	HCPCS *HCPCSInfo
 }
 
 // Snapshot is an immutable index of loaded releases. It is safe for
@@ -59,6 +65,7 @@ type relIndex struct {
 	rel     *Release
 	entries []entry // by code id
 	spans   []span
+	infos   []HCPCSInfo // by code id, for a HCPCS release with coverage details
 }
 
 // entry is one code in one release. Most codes have one row that spans the
@@ -116,12 +123,21 @@ func NewSnapshot(rels []*Release) (*Snapshot, error) {
 		case sys == MUE || sys == MUEHospital || sys == MUEDME:
 			s.mue[sys] = buildMUE(rs)
 		case sys == MCE:
-			s.mce = buildMCE(rs)
+			// indexed below, by the ICD-10-CM code ids
 		case sys == ICD10CMTabular:
-			s.tabular = buildTabular(rs)
+			// indexed below, by the ICD-10-CM code ids
 		default:
 			s.systems[sys] = buildSys(rs)
 		}
+	}
+	if len(bySys[MCE])+len(bySys[ICD10CMTabular]) > 0 {
+		icd := s.systems[ICD10CM]
+		if icd == nil {
+			icd = &sysIndex{ids: newIDMap()}
+			s.systems[ICD10CM] = icd
+		}
+		s.mce = buildMCE(bySys[MCE], icd.ids)
+		s.tabular = buildTabular(bySys[ICD10CMTabular], icd.ids)
 	}
 	s.dropRows()
 	return s, nil
@@ -226,6 +242,14 @@ func buildSys(rs []*Release) *sysIndex {
 				e.kind = wholeHeader
 			}
 		}
+		if len(r.HCPCS) > 0 {
+			ri.infos = make([]HCPCSInfo, ix.ids.len())
+			for code, info := range r.HCPCS {
+				if id, ok := ix.ids.get(code); ok {
+					ri.infos[id] = info
+				}
+			}
+		}
 		ix.rels = append(ix.rels, ri)
 	}
 	return ix
@@ -314,26 +338,35 @@ func (s *Snapshot) Lookup(system, code string, d civil.Date) Result {
 	}
 	id, ok := ix.ids.get(code)
 	if !ok {
-		return Result{Unknown, ri.rel}
+		return Result{Unknown, ri.rel, -1, nil}
+	}
+	if int(id) >= len(ri.entries) { // numbered for the MCE table only
+		return Result{Unknown, ri.rel, id, nil}
+	}
+	var info *HCPCSInfo
+	if ri.infos != nil {
+		if inf := &ri.infos[id]; inf.Coverage != 0 || inf.XRef != "" || inf.Statute != "" {
+			info = inf
+		}
 	}
 	e := ri.entries[id]
 	switch e.kind {
 	case absent:
-		return Result{NotEffective, ri.rel}
+		return Result{NotEffective, ri.rel, id, info}
 	case wholeBillable:
-		return Result{Valid, ri.rel}
+		return Result{Valid, ri.rel, id, info}
 	case wholeHeader:
-		return Result{Header, ri.rel}
+		return Result{Header, ri.rel, id, info}
 	}
 	for _, sp := range ri.spans[e.first : e.first+int32(e.n)] {
 		if sp.valid.Contains(d) {
 			if sp.billable {
-				return Result{Valid, ri.rel}
+				return Result{Valid, ri.rel, id, info}
 			}
-			return Result{Header, ri.rel}
+			return Result{Header, ri.rel, id, info}
 		}
 	}
-	return Result{NotEffective, ri.rel}
+	return Result{NotEffective, ri.rel, id, info}
 }
 
 // PTP returns the edit in force on d for the pair (column 1, column 2), if
@@ -366,12 +399,21 @@ func (s *Snapshot) MUE(system, code string, d civil.Date) (MUERow, *Release, boo
 	return MUERow{}, nil, false
 }
 
-// mceIndex is one MCE version: its flag periods by code and its age ranges.
+// mceIndex is one MCE version: its flag periods by ICD-10-CM code id and
+// its age ranges.
 type mceIndex struct {
 	version     string
 	flags, ages *Release // the two parts; either may be missing
-	codes       map[string][]mceSpan
-	ranges      []AgeRange
+	// byID[id] is code id's first flagged period, inline, so that a lookup
+	// reads one slot; a code with more periods has the rest in more.
+	byID   []mceSlot
+	more   map[int32][]mceSpan
+	ranges []AgeRange
+}
+
+type mceSlot struct {
+	span  mceSpan // flags 0: no flagged period
+	extra bool    // more periods in more
 }
 
 type mceSpan struct {
@@ -379,21 +421,43 @@ type mceSpan struct {
 	flags MCEFlags
 }
 
-func buildMCE(rs []*Release) []*mceIndex {
+// buildMCE indexes MCE releases by the ICD-10-CM code ids; a code no
+// ICD-10-CM release has is numbered after theirs (Lookup answers Unknown
+// for it).
+func buildMCE(rs []*Release, ids *idMap) []*mceIndex {
+	for _, r := range rs {
+		for _, f := range r.DxFlags {
+			if f.Flags != 0 {
+				ids.add(f.Code)
+			}
+		}
+	}
 	byVersion := map[string]*mceIndex{}
 	var out []*mceIndex
 	for _, r := range rs {
 		m := byVersion[r.Version]
 		if m == nil {
-			m = &mceIndex{version: r.Version, codes: map[string][]mceSpan{}}
+			m = &mceIndex{version: r.Version}
 			byVersion[r.Version] = m
 			out = append(out, m)
 		}
 		switch r.Part {
 		case PartMCEDxFlags:
 			m.flags = r
+			m.byID, m.more = make([]mceSlot, ids.len()), map[int32][]mceSpan{}
 			for _, f := range r.DxFlags {
-				m.codes[f.Code] = append(m.codes[f.Code], mceSpan{f.Valid, f.Flags})
+				if f.Flags == 0 {
+					continue // a period without flags answers as an absent code does
+				}
+				id, _ := ids.get(f.Code)
+				sl := &m.byID[id]
+				switch {
+				case sl.span.flags == 0:
+					sl.span = mceSpan{f.Valid, f.Flags}
+				default:
+					sl.extra = true
+					m.more[id] = append(m.more[id], mceSpan{f.Valid, f.Flags})
+				}
 			}
 		case PartMCEAgeRanges:
 			m.ages = r
@@ -416,16 +480,35 @@ func mceVersionLess(a, b string) bool {
 
 // MCEFlags returns the MCE flags of a diagnosis code (normalised) on d and
 // the MCE release they come from; the release is nil when no loaded MCE
-// release covers d, and the flags are 0 for a code the table does not list
+// release covers d, and the flags are 0 for a code the table does not flag
 // on d.
 func (s *Snapshot) MCEFlags(code string, d civil.Date) (MCEFlags, *Release) {
+	id := int32(-1)
+	if icd := s.systems[ICD10CM]; icd != nil {
+		if i, ok := icd.ids.get(code); ok {
+			id = i
+		}
+	}
+	return s.MCEFlagsAt(id, d)
+}
+
+// MCEFlagsAt is MCEFlags for the ICD-10-CM code id a Lookup returned.
+func (s *Snapshot) MCEFlagsAt(id int32, d civil.Date) (MCEFlags, *Release) {
 	for _, m := range s.mce {
 		if m.flags == nil || !m.flags.Coverage.Contains(d) {
 			continue
 		}
-		for _, sp := range m.codes[code] {
-			if sp.valid.Contains(d) {
-				return sp.flags, m.flags
+		if id >= 0 && int(id) < len(m.byID) {
+			sl := &m.byID[id]
+			if sl.span.flags != 0 && sl.span.valid.Contains(d) {
+				return sl.span.flags, m.flags
+			}
+			if sl.extra {
+				for _, sp := range m.more[id] {
+					if sp.valid.Contains(d) {
+						return sp.flags, m.flags
+					}
+				}
 			}
 		}
 		return 0, m.flags
@@ -453,12 +536,16 @@ func (s *Snapshot) MCEAge(flag MCEFlags, d civil.Date) (AgeRange, *Release, bool
 type tabIndex struct {
 	rel *Release
 	t   *Tabular
+	// The Excludes1 notes under ICD-10-CM code id and the categories above
+	// it are notes[start[id]:start[id+1]], found once here rather than by
+	// walking the code's prefixes on every claim.
+	start, notes []int32
 }
 
 // buildTabular orders Tabular releases as code systems are: on a date, the
 // covering one that ends first, then the one that starts last (an April
 // update before its October release).
-func buildTabular(rs []*Release) []*tabIndex {
+func buildTabular(rs []*Release, ids *idMap) []*tabIndex {
 	sorted := append([]*Release(nil), rs...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		a, b := sorted[i].Coverage, sorted[j].Coverage
@@ -467,16 +554,43 @@ func buildTabular(rs []*Release) []*tabIndex {
 		}
 		return a.From > b.From
 	})
+	codes := make([]string, ids.len())
+	ids.each(func(k uint64, id int32) { codes[id] = unpack(k) })
+	for code, id := range ids.other {
+		codes[id] = code
+	}
 	out := make([]*tabIndex, 0, len(sorted))
 	for _, r := range sorted {
-		if r.Tabular != nil {
-			if r.Tabular.bySource == nil {
-				r.Tabular.index()
-			}
-			out = append(out, &tabIndex{rel: r, t: r.Tabular})
+		if r.Tabular == nil {
+			continue
 		}
+		if r.Tabular.bySource == nil {
+			r.Tabular.index()
+		}
+		ti := &tabIndex{rel: r, t: r.Tabular, start: make([]int32, len(codes)+1)}
+		for id, code := range codes {
+			ti.start[id] = int32(len(ti.notes))
+			ti.notes = r.Tabular.NotesOf(code, ti.notes)
+		}
+		ti.start[len(codes)] = int32(len(ti.notes))
+		out = append(out, ti)
 	}
 	return out
+}
+
+// Excludes1Notes returns the Excludes1 notes (indexes into the Tabular in
+// force on d) under the ICD-10-CM code id a Lookup returned and under the
+// categories above it; nil when no Tabular List covers d.
+func (s *Snapshot) Excludes1Notes(d civil.Date, id int32) []int32 {
+	for _, t := range s.tabular {
+		if t.rel.Coverage.Contains(d) {
+			if id < 0 || int(id)+1 >= len(t.start) {
+				return nil
+			}
+			return t.notes[t.start[id]:t.start[id+1]]
+		}
+	}
+	return nil
 }
 
 // TabularOn returns the Tabular List in force on d and its release, or

@@ -135,6 +135,27 @@ func (t *Tabular) Excludes1Of(a, b string) (Excludes1Note, bool) {
 	return t.excludes(b, a)
 }
 
+// NotesOf appends to buf the Excludes1 notes that stand under code or a
+// category above it.
+func (t *Tabular) NotesOf(code string, buf []int32) []int32 {
+	for k := len(code); k >= 3; k-- {
+		buf = append(buf, t.bySource[code[:k]]...)
+	}
+	return buf
+}
+
+// NoteNaming returns the first of notes (from NotesOf) that names code.
+func (t *Tabular) NoteNaming(notes []int32, code string) (Excludes1Note, bool) {
+	for _, i := range notes {
+		for _, sp := range t.Excludes1[i].Targets {
+			if sp.Contains(code) {
+				return t.Excludes1[i], true
+			}
+		}
+	}
+	return Excludes1Note{}, false
+}
+
 func (t *Tabular) excludes(src, other string) (Excludes1Note, bool) {
 	for k := len(src); k >= 3; k-- {
 		for _, i := range t.bySource[src[:k]] {

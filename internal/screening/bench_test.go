@@ -16,10 +16,15 @@ var realFiles = []string{"icd10cm/icd10cm_order_2024.txt.gz", "icd10cm/icd10cm_o
 	"hcpcs/HCPC2025_JAN_ANWEB_12172024.txt.gz", "hcpcs/HCPC2025_JAN_ANWEB.csv"}
 
 // loadReal loads every ICD-10-CM and HCPCS file of shared/data (the HCPCS
-// text and CSV forms are the same release: the text form is indexed).
-func loadReal(b testing.TB) ([]*codeset.Release, *codeset.Snapshot) {
+// text and CSV forms are the same release: the text form is indexed) and,
+// with editors, the MCE tables and the Tabular List.
+func loadReal(b testing.TB, editors bool) ([]*codeset.Release, *codeset.Snapshot) {
 	var rels []*codeset.Release
-	for _, f := range realFiles[:4] {
+	files := realFiles[:4]
+	if editors {
+		files = append(append([]string(nil), files...), editorFiles...)
+	}
+	for _, f := range files {
 		r, _, err := codeset.OpenFS(testenv.SharedFS(b), f, "")
 		if err != nil {
 			b.Fatal(err)
@@ -33,8 +38,8 @@ func loadReal(b testing.TB) ([]*codeset.Release, *codeset.Snapshot) {
 	return rels, snap
 }
 
-func benchClaims(b *testing.B, n int, uniform bool) (*screening.Screener, [][]byte) {
-	rels, snap := loadReal(b)
+func benchClaims(b *testing.B, n int, uniform, editors bool) (*screening.Screener, [][]byte) {
+	rels, snap := loadReal(b, editors)
 	g, err := gen.New(rels, gen.Options{Seed: 1, Uniform: uniform})
 	if err != nil {
 		b.Fatal(err)
@@ -50,13 +55,17 @@ func benchClaims(b *testing.B, n int, uniform bool) (*screening.Screener, [][]by
 // BenchmarkRules screens decoded claims: the rules alone. Codes follow a
 // Zipf law, as on real claims; BenchmarkRulesUniform draws every code of the
 // code sets with the same chance, the worst case for the caches.
-func BenchmarkRules(b *testing.B) { benchRules(b, false) }
+func BenchmarkRules(b *testing.B) { benchRules(b, false, false) }
 
 // BenchmarkRulesUniform is BenchmarkRules with codes drawn uniformly.
-func BenchmarkRulesUniform(b *testing.B) { benchRules(b, true) }
+func BenchmarkRulesUniform(b *testing.B) { benchRules(b, true, false) }
 
-func benchRules(b *testing.B, uniform bool) {
-	sc, msgs := benchClaims(b, 4096, uniform)
+// BenchmarkRulesEditors is BenchmarkRules with the MCE tables and the
+// Tabular List loaded: every diagnosis edit runs too.
+func BenchmarkRulesEditors(b *testing.B) { benchRules(b, false, true) }
+
+func benchRules(b *testing.B, uniform, editors bool) {
+	sc, msgs := benchClaims(b, 4096, uniform, editors)
 	inputs := make([]screening.Input, len(msgs))
 	for i, m := range msgs {
 		c, fs, err := claim.Decode(m, time.Now())
@@ -76,8 +85,14 @@ func benchRules(b *testing.B, uniform bool) {
 }
 
 // BenchmarkDecodeAndRules decodes and screens claim.v1 messages.
-func BenchmarkDecodeAndRules(b *testing.B) {
-	sc, msgs := benchClaims(b, 4096, false)
+func BenchmarkDecodeAndRules(b *testing.B) { benchDecodeAndRules(b, false) }
+
+// BenchmarkDecodeAndRulesEditors is BenchmarkDecodeAndRules with the MCE
+// tables and the Tabular List loaded.
+func BenchmarkDecodeAndRulesEditors(b *testing.B) { benchDecodeAndRules(b, true) }
+
+func benchDecodeAndRules(b *testing.B, editors bool) {
+	sc, msgs := benchClaims(b, 4096, false, editors)
 	dec := claim.NewDecoder(claim.Limits{})
 	now := time.Now()
 	var bytes int
@@ -99,7 +114,15 @@ func BenchmarkDecodeAndRules(b *testing.B) {
 
 // BenchmarkSnapshotBuild reads every ICD-10-CM and HCPCS file of
 // shared/data and indexes them; it reports the heap the snapshot holds.
-func BenchmarkSnapshotBuild(b *testing.B) {
+func BenchmarkSnapshotBuild(b *testing.B) { benchSnapshotBuild(b, realFiles) }
+
+// BenchmarkSnapshotBuildEditors is BenchmarkSnapshotBuild with the MCE
+// tables and the Tabular List.
+func BenchmarkSnapshotBuildEditors(b *testing.B) {
+	benchSnapshotBuild(b, append(append([]string(nil), realFiles...), editorFiles...))
+}
+
+func benchSnapshotBuild(b *testing.B, files []string) {
 	testenv.SharedData(b)
 	var heap uint64
 	for i := 0; i < b.N; i++ {
@@ -107,7 +130,7 @@ func BenchmarkSnapshotBuild(b *testing.B) {
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
 		var rels []*codeset.Release
-		for _, f := range realFiles {
+		for _, f := range files {
 			r, _, err := codeset.OpenFS(testenv.SharedFS(b), f, "")
 			if err != nil {
 				b.Fatal(err)

@@ -15,8 +15,12 @@ func (st *state) diagnoses() {
 		principal := i == 0
 		path := claim.DxCodePath(i)
 		mapped := false
-		for _, d := range st.dates[i] {
+		st.dxID[i] = -1
+		for k, d := range st.dates[i] {
 			r := st.s.snap.Lookup(dx.System, dx.Code, d)
+			if k == 0 {
+				st.dxID[i] = r.ID
+			}
 			if r.Release != nil {
 				st.d.Codesets.add(r.Release.System, r.Release.Version)
 			}
@@ -118,13 +122,15 @@ func (st *state) lines() {
 				px.Code+" is not a valid "+px.System+" procedure code in any loaded release"))
 		case codeset.NotEffective, codeset.Header:
 			msg := px.System + " " + px.Code + " is not effective on the date of service " + d.String() + " (" + px.System + " " + r.Release.Version + "); use the code in effect on that date"
-			if info, ok := codeset.HCPCSInfoOf(r.Release, px.Code); ok && info.XRef != "" && info.XRef != px.Code {
-				msg += "; CMS cross-references it to " + info.XRef
+			if r.HCPCS != nil && r.HCPCS.XRef != "" && r.HCPCS.XRef != px.Code {
+				msg += "; CMS cross-references it to " + r.HCPCS.XRef
 			}
 			st.add(rule.New(rule.PxNotEffective, n, path, px.Code, msg))
 		case codeset.Valid:
 			st.chartCode(px.System, px.Code, d, path, n, "A7:454")
-			st.coverageCode(px, r.Release, n, path)
+			if r.HCPCS != nil {
+				st.coverageCode(px, *r.HCPCS, n, path)
+			}
 		}
 		for j, m := range px.Modifiers {
 			sys := claim.ModifierSystem(m)
@@ -171,11 +177,7 @@ func (st *state) lines() {
 // coverageCode: PX_NOT_COVERED on a HCPCS code whose coverage code is S
 // (statutory exclusion) or M (not covered), and an informational one for I
 // (not payable by Medicare).
-func (st *state) coverageCode(px claim.Procedure, rel *codeset.Release, line int, path string) {
-	info, ok := codeset.HCPCSInfoOf(rel, px.Code)
-	if !ok {
-		return
-	}
+func (st *state) coverageCode(px claim.Procedure, info codeset.HCPCSInfo, line int, path string) {
 	var msg string
 	switch info.Coverage {
 	case 'S':

@@ -21,17 +21,20 @@ import (
 func (st *state) editors() {
 	c := st.c
 	st.dxDuplicate()
+	var usedMCE, usedTab *codeset.Release // recorded once, not per diagnosis
 	for i, dx := range c.Diagnoses {
 		if dx.System != claim.ICD10CM || len(st.dates[i]) == 0 {
 			continue
 		}
 		d := st.dates[i][0]
-		flags, mce := st.s.snap.MCEFlags(dx.Code, d)
-		if mce != nil {
+		flags, mce := st.s.snap.MCEFlagsAt(st.dxID[i], d)
+		if mce != nil && mce != usedMCE {
+			usedMCE = mce
 			st.d.Codesets.add(codeset.MCE, mce.Version)
 		}
 		tab, trel := st.s.snap.TabularOn(d)
-		if tab != nil {
+		if tab != nil && trel != usedTab {
+			usedTab = trel
 			st.d.Codesets.add(codeset.ICD10CMTabular, trel.Version)
 		}
 		if i == 0 {
@@ -149,6 +152,12 @@ func (st *state) dxDuplicate() {
 	dxs := st.c.Diagnoses
 	for j := 1; j < len(dxs); j++ {
 		for i := 0; i < j; i++ {
+			// Code ids of one system are equal when the codes are; a code
+			// no release has (id -1) is compared as text.
+			a, b := st.dxID[i], st.dxID[j]
+			if a >= 0 && b >= 0 && a != b {
+				continue
+			}
 			if dxs[i].Code == dxs[j].Code && dxs[i].System == dxs[j].System {
 				st.add(rule.NewDx(rule.DxDuplicate, false, claim.DxCodePath(j), dxs[j].Code,
 					dotted(dxs[j].System, dxs[j].Code)+" is listed twice (diagnoses "+strconv.Itoa(i+1)+" and "+strconv.Itoa(j+1)+"); list each diagnosis once and point the lines at it"))
@@ -159,21 +168,52 @@ func (st *state) dxDuplicate() {
 }
 
 // excludes1: DX_EXCLUDES1 on the later diagnosis of each Excludes1 pair.
+// Each diagnosis's notes (under it and the categories above it) are found
+// once; a pair is then a look at the other code against those notes.
 func (st *state) excludes1() {
 	dxs := st.c.Diagnoses
+	if len(dxs) < 2 {
+		return
+	}
+	var tab *codeset.Tabular
+	var d civil.Date // a date the Tabular List in use is in force on
+	for i := range dxs {
+		if dxs[i].System == claim.ICD10CM && len(st.dates[i]) > 0 {
+			if tab, _ = st.s.snap.TabularOn(st.dates[i][0]); tab != nil {
+				d = st.dates[i][0]
+				break
+			}
+		}
+	}
+	if tab == nil {
+		return
+	}
+	var notes [claim.MaxDiagnosesInstitutional][]int32
+	any := false
+	for i := range dxs {
+		if dxs[i].System == claim.ICD10CM {
+			notes[i] = st.s.snap.Excludes1Notes(d, st.dxID[i])
+			any = any || len(notes[i]) > 0
+		}
+	}
+	if !any {
+		return
+	}
 	for j := 1; j < len(dxs); j++ {
 		if dxs[j].System != claim.ICD10CM || len(st.dates[j]) == 0 {
 			continue
 		}
-		tab, _ := st.s.snap.TabularOn(st.dates[j][0])
-		if tab == nil {
+		if t, _ := st.s.snap.TabularOn(st.dates[j][0]); t != tab {
 			continue
 		}
 		for i := 0; i < j; i++ {
 			if dxs[i].System != claim.ICD10CM || dxs[i].Code == dxs[j].Code {
 				continue
 			}
-			n, ok := tab.Excludes1Of(dxs[i].Code, dxs[j].Code)
+			n, ok := tab.NoteNaming(notes[i], dxs[j].Code)
+			if !ok {
+				n, ok = tab.NoteNaming(notes[j], dxs[i].Code)
+			}
 			if !ok {
 				continue
 			}

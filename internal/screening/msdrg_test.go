@@ -211,4 +211,3 @@ func TestMCEDifferential(t *testing.T) {
 		}
 	}
 }
-

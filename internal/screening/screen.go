@@ -80,6 +80,9 @@ type state struct {
 	d Decision
 	// dates[i] are the dates diagnosis i is checked on.
 	dates [][]civil.Date
+	// dxID[i] is diagnosis i's ICD-10-CM code id from its first lookup (-1:
+	// not looked up, or no release has it).
+	dxID [claim.MaxDiagnosesInstitutional]int32
 	// charted is set once the chart's version is recorded.
 	charted bool
 }
