@@ -60,7 +60,7 @@ func TestRouting(t *testing.T) {
 		t.Fatal(err)
 	}
 	review, held, dead := e.sink.Messages("claims.review"), e.sink.Messages("claims.held"), e.sink.Messages("claims.deadletter")
-	// 6 accepted (one of them the exact resubmission, not sent twice), 6
+	// 6 accepted (one of them the exact resubmission, not sent twice), 7
 	// rejected, 1 held, 2 dead letters.
 	if len(review) != 5 || len(held) != 1 || len(dead) != 2 {
 		t.Fatalf("review %d held %d dead %d", len(review), len(held), len(dead))
@@ -77,8 +77,8 @@ func TestRouting(t *testing.T) {
 			}
 		}
 	}
-	if notices != 6 {
-		t.Errorf("%d notices, want 6", notices)
+	if notices != 7 {
+		t.Errorf("%d notices, want 7", notices)
 	}
 	for _, o := range dead {
 		if header(o, pipeline.HeaderReason) != "MALFORMED" || header(o, pipeline.HeaderSrcTopic) != "claims.submitted" || header(o, pipeline.HeaderSrcOffset) == "" || string(o.Key) != "k" {
@@ -99,7 +99,7 @@ func TestRouting(t *testing.T) {
 	if r["schema"] != "review.v1" || r["claim"] == nil || r["decision"].(map[string]any)["outcome"] != "accepted" || string(review[0].Key) != "CLINIC-0001/PCN-1001" {
 		t.Errorf("review: %s", review[0].Value)
 	}
-	if e.src.Committed() != len(msgs) || e.ledger.Len() != 12 {
+	if e.src.Committed() != len(msgs) || e.ledger.Len() != 13 {
 		t.Errorf("committed %d, ledger %d", e.src.Committed(), e.ledger.Len())
 	}
 }
@@ -115,7 +115,7 @@ func TestRedeliveryPublishesNothingTwice(t *testing.T) {
 	if err := e.p.ProcessBatch(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.sink.Messages("claims.review")) != before || e.ledger.Len() != 12 {
+	if len(e.sink.Messages("claims.review")) != before || e.ledger.Len() != 13 {
 		t.Errorf("redelivery published again: review %d→%d, ledger %d", before, len(e.sink.Messages("claims.review")), e.ledger.Len())
 	}
 	// Dead letters carry no decision: they are dead-lettered again.
@@ -200,9 +200,9 @@ func TestOriginatorsAndMissingNoticeTopic(t *testing.T) {
 	for _, o := range e.sink.Messages("claims.deadletter") {
 		reasons[header(o, pipeline.HeaderReason)]++
 	}
-	// CLINIC-0002 (two claims), CLINIC-0003 and HOSP-7 are not registered; CLINIC-0001's
-	// registered topic does not exist.
-	if reasons[pipeline.ReasonUnknownOriginator] != 4 || reasons[pipeline.ReasonNoticeTopicMissing] != 1 || reasons["MALFORMED"] != 2 {
+	// CLINIC-0002 (two claims), CLINIC-0003 (two) and HOSP-7 are not
+	// registered; CLINIC-0001's registered topic does not exist.
+	if reasons[pipeline.ReasonUnknownOriginator] != 5 || reasons[pipeline.ReasonNoticeTopicMissing] != 1 || reasons["MALFORMED"] != 2 {
 		t.Errorf("reasons %v", reasons)
 	}
 	if len(e.sink.Messages("claims.notices.CLINIC-0001")) != 0 {

@@ -82,8 +82,8 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 	}
 	fmt.Fprintf(w, "produced %d sample claim.v1 messages to %s\n\n", len(in), cfg.Topics.Input)
 
-	// 15 lines: 6 accepted (one an exact resubmission, published once),
-	// 6 rejected, 1 held, 2 dead letters.
+	// 16 lines: 6 accepted (one an exact resubmission, published once),
+	// 7 rejected, 1 held, 2 dead letters.
 	want := map[string]int{cfg.Topics.Review: 5, cfg.Topics.Held: 1, cfg.Topics.DeadLetter: 2}
 	got := map[string][]pipeline.Message{}
 	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 	notices := 0
 	for _, id := range demoOriginators {
 		t := noticeTopic[id]
-		n := map[string]int{"CLINIC-0001": 1, "CLINIC-0002": 2, "CLINIC-0003": 1, "LAB-0042": 2}[id]
+		n := map[string]int{"CLINIC-0001": 1, "CLINIC-0002": 2, "CLINIC-0003": 2, "LAB-0042": 2}[id]
 		if n == 0 {
 			continue
 		}
@@ -150,6 +150,20 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 			h[x.Key] = string(x.Value)
 		}
 		fmt.Fprintf(w, "  %s at %s[%s]@%s: %s (%d bytes kept)\n", h[pipeline.HeaderReason], h[pipeline.HeaderSrcTopic], h[pipeline.HeaderSrcPart], h[pipeline.HeaderSrcOffset], h[pipeline.HeaderDetail], len(m.Value))
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "rejected claims (rules of each notice):")
+	for _, t := range noticeTopics {
+		for _, m := range got[t] {
+			var n struct{ Findings []struct{ Rule string } }
+			json.Unmarshal(m.Value, &n)
+			var rules []string
+			for _, f := range n.Findings {
+				rules = append(rules, f.Rule)
+			}
+			fmt.Fprintf(w, "  %-24s %s\n", m.Key, strings.Join(rules, " "))
+		}
 	}
 	fmt.Fprintln(w)
 

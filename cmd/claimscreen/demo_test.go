@@ -14,7 +14,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"claims.review                      5",
-		"claims.notices.<originator>        6",
+		"claims.notices.<originator>        7",
 		"claims.held                        1",
 		"claims.deadletter                  2",
 		"[flag NCCI_PTP]", "[flag DUPLICATE]", "MALFORMED at claims.submitted",

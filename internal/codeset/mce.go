@@ -35,13 +35,22 @@ func headerIs(want string) func(line string) bool {
 	}
 }
 
-// mceVersion is the release version in an MCE file name (v44), or the name
-// without .csv.
+// mceVersion is the release version in an MCE file name: v44 in
+// mce_v44_icd10cm_dx_flags.csv, otherwise what stands between mce_ and the
+// part (sample in mce_sample_age_ranges.csv), so that the two parts of a
+// release agree.
 func mceVersion(base string) string {
 	if v := reMCEVersion.FindString(base); v != "" {
 		return strings.ToLower(v)
 	}
-	return strings.TrimSuffix(base, ".csv")
+	s := strings.TrimPrefix(strings.TrimSuffix(strings.ToLower(base), ".csv"), "mce_")
+	for _, part := range []string{"_icd10cm_dx_flags", "_dx_flags", "_age_ranges", "dx_flags", "age_ranges"} {
+		s = strings.TrimSuffix(s, part)
+	}
+	if s == "" {
+		return "unnamed"
+	}
+	return s
 }
 
 // readMCEDxFlags reads the dated diagnosis flags. Every row is one period of

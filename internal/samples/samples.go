@@ -19,8 +19,9 @@ import (
 
 // CodeSets is the folder codesets/: ICD-10-CM FY2025 and FY2026 order files
 // with a few codes each, a HCPCS 2025-Q4 ANWEB file, a generic list of CPT
-// codes, CPT modifiers and places of service, an NCCI PTP file and an MUE
-// file.
+// codes, CPT modifiers and places of service, an NCCI PTP file, an MUE
+// file, the MCE flags and age ranges of the sample codes, and a Tabular List
+// of their categories.
 //
 //go:embed codesets
 var CodeSets embed.FS
