@@ -9,7 +9,7 @@ BIN := bin/claimscreen
 FUZZTIME ?= 30000x
 # The domain: pure, deterministic, no I/O. pipeline/ owns the loop and its
 # interfaces and may log, but never imports a Kafka or PostgreSQL client.
-DOMAIN := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice
+DOMAIN := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice ./internal/x12
 PURE := $(DOMAIN) ./pipeline/...
 
 .PHONY: all build demo test unit oracles faults chaos fuzz lint bench clean
@@ -68,6 +68,7 @@ fuzz:
 	for f in FuzzICD10Order FuzzHCPCSText FuzzHCPCSCSV FuzzGenericList FuzzNCCIPTP FuzzMUE FuzzMCEDxFlags FuzzMCEAges FuzzTabular; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/codeset || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzChart$$' -fuzztime $(FUZZTIME) ./internal/crosswalk
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/x12
 	$(GO) test -run '^$$' -fuzz '^FuzzTable$$' -fuzztime $(FUZZTIME) ./internal/originators
 	$(GO) test -run '^$$' -fuzz '^FuzzConfigFile$$' -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME) ./internal/jsonw

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/x12"
+)
+
+// runX12 is `claimscreen x12 claims FILE...`: the claim.v1 mapping of every
+// CLM of every 837 in the files, as NDJSON, for people checking a trading
+// partner's files; envelope problems go to standard error.
+func runX12(ctx context.Context, args []string, s stdio) error {
+	if len(args) == 0 || args[0] != "claims" {
+		return fmt.Errorf("%w: x12 claims [--originator ID] FILE...", errUsage)
+	}
+	fs := flag.NewFlagSet("x12 claims", flag.ContinueOnError)
+	originator := fs.String("originator", "", "originator_id to put on the claims (in the service it comes from the trading-partner table)")
+	if err := parseFlags(fs, args[1:], s.err); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: name at least one file", errUsage)
+	}
+	if *originator != "" && !claim.ValidOriginatorID(*originator) {
+		return fmt.Errorf("%w: --originator %q must match %s", errUsage, *originator, claim.OriginatorIDPattern)
+	}
+	claims, problems := 0, 0
+	for _, name := range fs.Args() {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		ics, err := x12.Parse(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, ic := range ics {
+			for _, n := range ic.Notes {
+				problems++
+				fmt.Fprintf(s.err, "%s: interchange %s: TA1 %s: %s\n", name, ic.Control, n.Code, n.Reason)
+			}
+			for _, g := range ic.Groups {
+				for _, e := range g.Errors {
+					problems++
+					fmt.Fprintf(s.err, "%s: group %s: AK9 %s: %s\n", name, g.Control, e.Code, e.Reason)
+				}
+				for _, set := range g.Sets {
+					for _, e := range set.Errors {
+						problems++
+						fmt.Fprintf(s.err, "%s: transaction set %s: IK5 %s: %s\n", name, set.Control, e.Code, e.Reason)
+					}
+					if set.ID != "837" {
+						continue
+					}
+					cs, err := x12.Claims(ic, g, set, time.Now())
+					if err != nil {
+						problems++
+						fmt.Fprintf(s.err, "%s: transaction set %s: %v\n", name, set.Control, err)
+					}
+					for _, c := range cs {
+						b := c.JSON
+						if *originator != "" {
+							b = bytes.Replace(b, []byte(`"originator_id":""`), []byte(`"originator_id":"`+*originator+`"`), 1)
+						}
+						fmt.Fprintf(s.out, "%s\n", b)
+						claims++
+						for _, p := range c.Problems {
+							fmt.Fprintf(s.err, "%s: claim %s: %s\n", name, c.ClaimID, p)
+						}
+					}
+				}
+			}
+		}
+	}
+	fmt.Fprintf(s.err, "%d claims, %d envelope problems\n", claims, problems)
+	return nil
+}

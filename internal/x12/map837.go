@@ -1,0 +1,317 @@
+package x12
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Claim is one CLM of an 837 mapped onto claim.v1, and where it stood.
+type Claim struct {
+	JSON []byte // claim.v1 (without originator_id until Identify sets one)
+	// Source: ISA13, GS06, ST02 and the CLM's place among the set's claims
+	// (1-based), for review.v1 and the 277CA.
+	Interchange, Group, Set string
+	Position                int
+	ClaimID                 string // CLM01
+	Problems                []string
+}
+
+// claimV1 is the claim.v1 the mapping writes (docs/x12.md has the table).
+type claimV1 struct {
+	ClaimID         string     `json:"claim_id"`
+	OriginatorID    string     `json:"originator_id"`
+	Frequency       string     `json:"frequency,omitempty"`
+	Form            string     `json:"form"`
+	ReceivedAt      string     `json:"received_at,omitempty"`
+	Patient         *patientV1 `json:"patient,omitempty"`
+	PlaceOfService  string     `json:"place_of_service,omitempty"`
+	BillType        string     `json:"bill_type,omitempty"`
+	StatementPeriod *periodV1  `json:"statement_period,omitempty"`
+	Diagnoses       []dxV1     `json:"diagnoses"`
+	Lines           []lineV1   `json:"lines"`
+	TotalCharge     string     `json:"total_charge,omitempty"`
+}
+
+type patientV1 struct {
+	MemberID  string `json:"member_id,omitempty"`
+	BirthDate string `json:"birth_date,omitempty"`
+	Sex       string `json:"sex,omitempty"`
+}
+
+type periodV1 struct {
+	From    string `json:"from,omitempty"`
+	Through string `json:"through,omitempty"`
+}
+
+type dxV1 struct {
+	Code   string `json:"code"`
+	System string `json:"system"`
+}
+
+type lineV1 struct {
+	Number         int         `json:"number"`
+	Procedure      procedureV1 `json:"procedure"`
+	ServiceDate    string      `json:"service_date,omitempty"`
+	Units          json.Number `json:"units,omitempty"`
+	Charge         string      `json:"charge,omitempty"`
+	PlaceOfService string      `json:"place_of_service,omitempty"`
+	Pointers       []int       `json:"diagnosis_pointers,omitempty"`
+}
+
+type procedureV1 struct {
+	Code      string   `json:"code"`
+	Modifiers []string `json:"modifiers,omitempty"`
+}
+
+// hl is one hierarchical level: 20 billing provider, 22 subscriber, 23
+// patient.
+type hl struct {
+	id, parent, level string
+	member, birth, sex string // from the level's NM1 and DMG
+}
+
+// Claims maps every CLM of an 837 transaction set onto claim.v1. The form
+// is professional for 005010X222* and institutional for 005010X223*.
+// received is the claim.v1 received_at when the interchange says nothing
+// better (BHT04/BHT05 otherwise).
+func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, error) {
+	form := ""
+	switch {
+	case strings.HasPrefix(s.Version, "005010X222"):
+		form = "professional"
+	case strings.HasPrefix(s.Version, "005010X223"):
+		form = "institutional"
+	default:
+		return nil, fmt.Errorf("transaction set %s: version %q is neither 837P (005010X222A1) nor 837I (005010X223A2)", s.Control, s.Version)
+	}
+	sep := ic.Separators
+	var out []Claim
+	var cur *claimV1
+	var curProblems []string
+	var line *lineV1
+	hls := map[string]*hl{}
+	var level *hl      // the current HL
+	var inCOB bool     // inside 2320/2330 (other subscriber): parsed and ignored
+	var nm1 string     // the entity of the last NM1 (IL, QC, 85 …)
+	receivedAt := ""
+	if !received.IsZero() {
+		receivedAt = received.UTC().Format(time.RFC3339)
+	}
+	finish := func() {
+		if cur == nil {
+			return
+		}
+		if line != nil {
+			cur.Lines = append(cur.Lines, *line)
+			line = nil
+		}
+		if cur.Diagnoses == nil {
+			cur.Diagnoses = []dxV1{}
+		}
+		if cur.Lines == nil {
+			cur.Lines = []lineV1{}
+		}
+		// The patient: the patient level when there is one (2000C), else
+		// the subscriber (2000B).
+		for h := level; h != nil; h = hls[h.parent] {
+			if h.level == "23" || h.level == "22" {
+				cur.Patient = &patientV1{MemberID: h.member, BirthDate: h.birth, Sex: h.sex}
+				if h.level == "23" && cur.Patient.MemberID == "" {
+					if p := hls[h.parent]; p != nil {
+						cur.Patient.MemberID = p.member
+					}
+				}
+				break
+			}
+			if h.parent == "" || hls[h.parent] == h {
+				break
+			}
+		}
+		b, _ := json.Marshal(cur)
+		out = append(out, Claim{JSON: b, Interchange: ic.Control, Group: g.Control, Set: s.Control, Position: len(out) + 1, ClaimID: cur.ClaimID, Problems: curProblems})
+		cur, curProblems = nil, nil
+	}
+	for _, seg := range s.Segments {
+		switch seg.ID() {
+		case "BHT":
+			if t, err := time.Parse("20060102 1504", seg.E(4)+" "+padTime(seg.E(5))); err == nil {
+				receivedAt = t.UTC().Format(time.RFC3339)
+			}
+		case "HL":
+			finish()
+			inCOB = false
+			id, parent := seg.E(1), seg.E(2)
+			if _, dup := hls[id]; dup {
+				return out, fmt.Errorf("segment %d: HL01 %q is used twice", seg.Pos, id)
+			}
+			if parent != "" && hls[parent] == nil {
+				return out, fmt.Errorf("segment %d: HL02 %q names no earlier HL", seg.Pos, parent)
+			}
+			level = &hl{id: id, parent: parent, level: seg.E(3)}
+			hls[id] = level
+		case "NM1":
+			nm1 = seg.E(1)
+			if inCOB || level == nil {
+				continue
+			}
+			if (nm1 == "IL" && level.level == "22") || (nm1 == "QC" && level.level == "23") {
+				if seg.E(8) == "MI" || nm1 == "QC" {
+					level.member = seg.E(9)
+				}
+			}
+		case "DMG":
+			if inCOB || level == nil || (nm1 != "IL" && nm1 != "QC") {
+				continue
+			}
+			if seg.E(1) == "D8" {
+				level.birth = d8(seg.E(2))
+			}
+			switch seg.E(3) {
+			case "F", "M", "U":
+				level.sex = seg.E(3)
+			}
+		case "CLM":
+			finish()
+			inCOB = false
+			cur = &claimV1{ClaimID: seg.E(1), Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt}
+			c5 := seg.Components(5, sep)
+			if len(c5) > 0 {
+				if form == "professional" {
+					cur.PlaceOfService = c5[0]
+				}
+			}
+			if len(c5) > 2 {
+				cur.Frequency = c5[2]
+			}
+			if form == "institutional" && len(c5) > 0 {
+				freq := ""
+				if len(c5) > 2 {
+					freq = c5[2]
+				}
+				cur.BillType = c5[0] + freq
+			}
+		case "HI":
+			if cur == nil || inCOB {
+				continue
+			}
+			for i := 1; i < len(seg.Elements); i++ {
+				c := seg.Components(i, sep)
+				if len(c) < 2 {
+					continue
+				}
+				switch c[0] {
+				case "ABK", "ABF":
+					cur.Diagnoses = append(cur.Diagnoses, dxV1{c[1], "ICD-10-CM"})
+				case "BK", "BF":
+					cur.Diagnoses = append(cur.Diagnoses, dxV1{c[1], "ICD-9-CM"})
+				default:
+					// ABJ admitting, APR reason for visit, ABN external
+					// cause, BBR/BBQ procedures, BH/BI/BE/BG occurrence,
+					// value and condition codes: read, not diagnoses.
+				}
+			}
+		case "DTP":
+			if cur == nil || inCOB {
+				continue
+			}
+			switch seg.E(1) {
+			case "434": // statement period
+				from, through := dates(seg.E(2), seg.E(3))
+				cur.StatementPeriod = &periodV1{From: from, Through: through}
+			case "472": // service date
+				if line != nil {
+					from, _ := dates(seg.E(2), seg.E(3))
+					line.ServiceDate = from
+				}
+			}
+		case "SBR":
+			if cur != nil { // 2320: other subscriber information (COB)
+				inCOB = true
+			}
+		case "LX":
+			if cur == nil {
+				continue
+			}
+			inCOB = false
+			if line != nil {
+				cur.Lines = append(cur.Lines, *line)
+			}
+			n, _ := strconv.Atoi(seg.E(1))
+			line = &lineV1{Number: n}
+		case "SV1":
+			if line == nil {
+				continue
+			}
+			p := seg.Components(1, sep)
+			if len(p) > 1 {
+				line.Procedure = procedureV1{Code: p[1], Modifiers: nonEmpty(p[2:])}
+			}
+			line.Charge, line.Units, line.PlaceOfService = seg.E(2), json.Number(units(seg.E(4))), seg.E(5)
+			for _, ptr := range seg.Components(7, sep) {
+				if n, err := strconv.Atoi(ptr); err == nil {
+					line.Pointers = append(line.Pointers, n)
+				}
+			}
+		case "SV2":
+			if line == nil {
+				continue
+			}
+			p := seg.Components(2, sep)
+			if len(p) > 1 {
+				line.Procedure = procedureV1{Code: p[1], Modifiers: nonEmpty(p[2:])}
+			} else {
+				curProblems = append(curProblems, fmt.Sprintf("line %d: SV2 has no procedure (revenue code %s only)", line.Number, seg.E(1)))
+			}
+			line.Charge, line.Units = seg.E(3), json.Number(units(seg.E(5)))
+		}
+	}
+	finish()
+	return out, nil
+}
+
+// d8 turns CCYYMMDD into YYYY-MM-DD ("" when it is not one).
+func d8(s string) string {
+	if len(s) != 8 || !allDigits(s) {
+		return s
+	}
+	return s[:4] + "-" + s[4:6] + "-" + s[6:]
+}
+
+// dates reads a DTP date: D8 CCYYMMDD or RD8 CCYYMMDD-CCYYMMDD.
+func dates(format, v string) (from, through string) {
+	if format == "RD8" {
+		a, b, _ := strings.Cut(v, "-")
+		return d8(a), d8(b)
+	}
+	return d8(v), d8(v)
+}
+
+func padTime(s string) string {
+	if len(s) >= 4 {
+		return s[:4]
+	}
+	return "0000"
+}
+
+func units(s string) string {
+	if s == "" {
+		return ""
+	}
+	if _, err := strconv.ParseFloat(s, 64); err != nil {
+		return ""
+	}
+	return s
+}
+
+func nonEmpty(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
