@@ -69,7 +69,7 @@ type procedureV1 struct {
 // hl is one hierarchical level: 20 billing provider, 22 subscriber, 23
 // patient.
 type hl struct {
-	id, parent, level string
+	id, parent, level  string
 	member, birth, sex string // from the level's NM1 and DMG
 }
 
@@ -93,9 +93,9 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	var curProblems []string
 	var line *lineV1
 	hls := map[string]*hl{}
-	var level *hl      // the current HL
-	var inCOB bool     // inside 2320/2330 (other subscriber): parsed and ignored
-	var nm1 string     // the entity of the last NM1 (IL, QC, 85 …)
+	var level *hl  // the current HL
+	var inCOB bool // inside 2320/2330 (other subscriber): parsed and ignored
+	var nm1 string // the entity of the last NM1 (IL, QC, 85 …)
 	receivedAt := ""
 	if !received.IsZero() {
 		receivedAt = received.UTC().Format(time.RFC3339)

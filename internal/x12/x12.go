@@ -327,7 +327,9 @@ func nextSegment(s string, pos int, sep Separators) (Segment, int, bool) {
 	return Segment{Elements: strings.Split(raw, string(sep.Element))}, pos + end + 1, true
 }
 
-func isAlnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
