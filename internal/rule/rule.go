@@ -130,10 +130,16 @@ var Table = []Spec{
 	{PxNotCovered, Flag, StageCodes, "", "", "96", "", "", "a HCPCS code whose coverage code is S (statutory exclusion) or M (non-covered); I gives an info finding"},
 }
 
-var byID = func() map[ID]*Spec {
-	m := make(map[ID]*Spec, len(Table))
+// specRef is a spec and its place in Table.
+type specRef struct {
+	*Spec
+	idx uint8
+}
+
+var byID = func() map[ID]specRef {
+	m := make(map[ID]specRef, len(Table))
 	for i := range Table {
-		m[Table[i].ID] = &Table[i]
+		m[Table[i].ID] = specRef{&Table[i], uint8(i)}
 	}
 	return m
 }()
@@ -141,7 +147,7 @@ var byID = func() map[ID]*Spec {
 // Lookup returns the spec of id.
 func Lookup(id ID) (*Spec, bool) {
 	s, ok := byID[id]
-	return s, ok
+	return s.Spec, ok
 }
 
 // Finding is one problem found on a claim.
@@ -156,6 +162,11 @@ type Finding struct {
 	X12     string `json:"x12,omitempty"`
 	CARC    string `json:"carc,omitempty"`
 	RARC    string `json:"rarc,omitempty"`
+
+	// spec is the rule's place in Table plus one (0: not known, as for a
+	// finding read back from JSON), so that the policy reads its severity
+	// without a map lookup each stage.
+	spec uint8
 }
 
 // New builds a finding of rule id with its table codes and default
@@ -166,15 +177,22 @@ func New(id ID, line int, path, code, message string) Finding {
 	if !ok {
 		panic("rule: unknown rule id " + string(id))
 	}
-	return Finding{Rule: id, Severity: s.Default, Line: line, Path: path, Code: code,
-		Message: message, X12: s.X12, CARC: s.CARC, RARC: s.RARC}
+	return newFinding(s, line, path, code, message)
+}
+
+func newFinding(s specRef, line int, path, code, message string) Finding {
+	return Finding{Rule: s.ID, Severity: s.Default, Line: line, Path: path, Code: code,
+		Message: message, X12: s.X12, CARC: s.CARC, RARC: s.RARC, spec: s.idx + 1}
 }
 
 // NewDx builds a finding about a diagnosis; the principal diagnosis (the
 // first) has its own X12 status and, for some rules, its own RARC.
 func NewDx(id ID, principal bool, path, code, message string) Finding {
-	f := New(id, 0, path, code, message)
-	s := byID[id]
+	s, ok := byID[id]
+	if !ok {
+		panic("rule: unknown rule id " + string(id))
+	}
+	f := newFinding(s, 0, path, code, message)
 	if principal && s.X12Principal != "" {
 		f.X12 = s.X12Principal
 	}
@@ -187,7 +205,8 @@ func NewDx(id ID, principal bool, path, code, message string) Finding {
 // Policy holds the severities in force, the defaults overridden by
 // configuration.
 type Policy struct {
-	sev map[ID]Severity
+	sev   map[ID]Severity
+	byIdx []Severity // by place in Table
 }
 
 // DefaultPolicy is the table's default severities.
@@ -224,6 +243,10 @@ func NewPolicy(overrides map[string]string) (*Policy, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	p.byIdx = make([]Severity, len(Table))
+	for i, s := range Table {
+		p.byIdx[i] = p.sev[s.ID]
+	}
 	return p, nil
 }
 
@@ -235,10 +258,18 @@ func (p *Policy) Severity(id ID) Severity { return p.sev[id] }
 func (p *Policy) Apply(fs []Finding) []Finding {
 	out := fs[:0]
 	for _, f := range fs {
-		sev := p.sev[f.Rule]
+		var sev, def Severity
+		if f.spec > 0 {
+			sev, def = p.byIdx[f.spec-1], Table[f.spec-1].Default
+		} else {
+			sev = p.sev[f.Rule]
+			if s, ok := byID[f.Rule]; ok {
+				def = s.Default
+			}
+		}
 		// A rule's informational case (a finding it made at Info below its
 		// default) stays informational unless the rule is turned off.
-		if f.Severity == Info && sev != Off && byID[f.Rule].Default != Info {
+		if f.Severity == Info && sev != Off && def != Info {
 			sev = Info
 		}
 		f.Severity = sev
