@@ -13,6 +13,7 @@ import (
 	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/screenfile"
+	"github.com/claimscreen/claimscreen/internal/x12"
 )
 
 func runScreen(ctx context.Context, args []string, s stdio) error {
@@ -20,9 +21,11 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	codesets := fs.String("codesets", "", "folder of code-set files (CMS names, .gz and .zip too, generic lists by their header); required")
 	xwalk := fs.String("crosswalk", "", "crosswalk chart: a CSV file or a folder of them")
 	cfgPath := fs.String("config", "", "configuration file (JSON): rule severities, decoder limits")
+	originator := fs.String("originator", "", "X12 input: the originator_id of its claims (default: the interchange's sender id when it is a valid originator id)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: claimscreen screen --codesets DIR [--crosswalk FILE|DIR] [--config FILE] [FILE...]")
-		fmt.Fprintln(fs.Output(), "Reads claim.v1 NDJSON from the files, or standard input, and writes one decision per input line, in order.")
+		fmt.Fprintln(fs.Output(), "Reads claim.v1 NDJSON, or X12 837 interchanges (told by their content), from the files or standard input,")
+		fmt.Fprintln(fs.Output(), "and writes one decision per input line (per CLM for X12), in order.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, s.err); err != nil {
@@ -66,8 +69,19 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	out := bufio.NewWriterSize(s.out, 64<<10)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
+	if *originator != "" && !claim.ValidOriginatorID(*originator) {
+		return fmt.Errorf("%w: --originator %q must match %s", errUsage, *originator, claim.OriginatorIDPattern)
+	}
 	for _, in := range inputs {
-		if err := scr.Stream(ctx, in.name, in.r, enc); err != nil {
+		br := bufio.NewReaderSize(in.r, 64<<10)
+		if head, _ := br.Peek(512); x12.Looks(head) {
+			if err := screenX12(ctx, scr, in.name, br, *originator, enc, s.err); err != nil {
+				out.Flush()
+				return err
+			}
+			continue
+		}
+		if err := scr.Stream(ctx, in.name, br, enc); err != nil {
 			out.Flush()
 			return err
 		}
@@ -82,4 +96,30 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 type namedReader struct {
 	name string
 	r    io.Reader
+}
+
+// maxX12 bounds an X12 input read whole.
+const maxX12 = 64 << 20
+
+// screenX12 screens one X12 input: every CLM of its 837s, through the same
+// decide step; interchange problems go to w.
+func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.Reader, originator string, enc *json.Encoder, w io.Writer) error {
+	data, err := io.ReadAll(io.LimitReader(r, maxX12+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxX12 {
+		return fmt.Errorf("%s: an X12 input of more than %d bytes", name, maxX12)
+	}
+	if originator == "" {
+		originator = "X12-SENDER"
+		if ics, err := x12.Parse(data); err == nil && claim.ValidOriginatorID(ics[0].Sender) {
+			originator = ics[0].Sender
+		}
+	}
+	notes, err := scr.StreamX12(ctx, name, data, originator, enc)
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
+	return err
 }

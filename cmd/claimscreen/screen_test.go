@@ -168,3 +168,41 @@ func TestScreenRealData(t *testing.T) {
 		}
 	}
 }
+
+// TestScreenX12: an 837 is told by its content and screened claim by claim
+// through the same decide step; a transaction set the envelope checks
+// reject is not screened, each of its claims dead-lettered with the reason.
+func TestScreenX12(t *testing.T) {
+	args := []string{"screen", "--codesets", repo(t, "internal/samples/codesets"), "--crosswalk", repo(t, "crosswalks/sample-2025-10.csv")}
+	code, out, errOut := runCmd(t, "", append(args, repo(t, "internal/samples/x12/837p-sample.txt"))...)
+	if code != 0 {
+		t.Fatalf("%d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"claim_id":"X12-2001","originator_id":"CLEARING-1","outcome":"accepted"`) ||
+		!strings.Contains(lines[1], `"claim_id":"X12-2002","originator_id":"CLEARING-1","outcome":"rejected"`) ||
+		!strings.Contains(lines[1], `"DX_EXTERNAL_CAUSE_FIRST"`) || !strings.Contains(lines[1], `"DX_AGE_CONFLICT"`) {
+		t.Errorf("decisions:\n%s", out)
+	}
+	if !strings.Contains(errOut, "screened 2 lines: 1 accepted, 1 rejected") {
+		t.Errorf("summary: %s", errOut)
+	}
+	// From standard input, with a byte-order mark and CRLF, and another
+	// originator: the same decisions.
+	b, _ := os.ReadFile(repo(t, "internal/samples/x12/837p-sample.txt"))
+	in := "\xef\xbb\xbf" + strings.ReplaceAll(string(b), "\n", "\r\n")
+	code, out2, errOut := runCmd(t, in, append(args, "--originator", "CLINIC-9")...)
+	if code != 0 || strings.Count(out2, `"originator_id":"CLINIC-9"`) != 2 {
+		t.Errorf("standard input: %d %s %s", code, out2, errOut)
+	}
+	if code, _, errOut := runCmd(t, in, append(args, "--originator", "no/slash")...); code != 2 || !strings.Contains(errOut, "--originator") {
+		t.Errorf("bad --originator: %d %s", code, errOut)
+	}
+	// A transaction set with SE01 wrong (every imsweb sample): rejected.
+	if _, err := os.Stat(filepath.Join(testenv.SharedData(t), "x12")); err == nil {
+		_, out, _ := runCmd(t, "", append(args, filepath.Join(testenv.SharedData(t), "x12/imsweb_x12-parser/x223-test.txt"))...)
+		if !strings.Contains(out, `"outcome":"deadletter","reason":"X12_REJECTED"`) || !strings.Contains(out, "IK5 4: SE01") {
+			t.Errorf("rejected set: %s", out)
+		}
+	}
+}

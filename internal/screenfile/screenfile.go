@@ -6,11 +6,13 @@ package screenfile
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/internal/x12"
 	"github.com/claimscreen/claimscreen/pipeline"
 	"github.com/claimscreen/claimscreen/pipeline/mem"
 )
@@ -192,4 +195,60 @@ func (f *Screener) Summary(w io.Writer) {
 	for _, id := range ids {
 		fmt.Fprintf(w, "  %-20s %d\n", id, f.rules[rule.ID(id)])
 	}
+}
+
+// ReasonX12Rejected is the dead-letter reason of a claim whose transaction
+// set the envelope checks reject: it is not screened.
+const ReasonX12Rejected = "X12_REJECTED"
+
+// StreamX12 screens every CLM of the 837 transaction sets in data, in file
+// order, writing one decision per CLM to enc. The claims of a set with an
+// envelope error (999 IK5) or a hierarchy the mapping refuses are not
+// screened: each gets a deadletter decision that says why. originator is
+// the claims' originator_id. It returns the interchange-level problems
+// (TA1 notes), which reject nothing by themselves here.
+func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, originator string, enc *json.Encoder) ([]string, error) {
+	ics, err := x12.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var notes []string
+	for _, ic := range ics {
+		for _, n := range ic.Notes {
+			notes = append(notes, fmt.Sprintf("%s: interchange %s: TA1 %s: %s", name, ic.Control, n.Code, n.Reason))
+		}
+		for _, g := range ic.Groups {
+			for _, set := range g.Sets {
+				if set.ID != "837" {
+					continue
+				}
+				cs, mapErr := x12.Claims(ic, g, set, time.Now().UTC())
+				why := ""
+				switch {
+				case len(set.Errors) > 0:
+					why = "IK5 " + set.Errors[0].Code + ": " + set.Errors[0].Reason
+				case len(g.Errors) > 0:
+					why = "AK9 " + g.Errors[0].Code + ": " + g.Errors[0].Reason
+				case mapErr != nil:
+					why = mapErr.Error()
+				}
+				for _, c := range cs {
+					f.lines++
+					if why != "" {
+						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, originator, ReasonX12Rejected,
+							fmt.Sprintf("transaction set %s (interchange %s, group %s) is rejected: %s", set.Control, ic.Control, g.Control, why))})
+					} else {
+						msg := bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(originator)), 1)
+						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: msg, Offset: int64(f.lines), Time: time.Now().UTC()}})
+					}
+					if len(f.pending) >= screenChunk {
+						if err := f.flush(ctx, enc); err != nil {
+							return notes, err
+						}
+					}
+				}
+			}
+		}
+	}
+	return notes, f.flush(ctx, enc)
 }
