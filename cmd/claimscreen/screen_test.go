@@ -198,6 +198,15 @@ func TestScreenX12(t *testing.T) {
 	if code, _, errOut := runCmd(t, in, append(args, "--originator", "no/slash")...); code != 2 || !strings.Contains(errOut, "--originator") {
 		t.Errorf("bad --originator: %d %s", code, errOut)
 	}
+	// --acks writes the group's 999, accepting the set.
+	dir := t.TempDir()
+	if code, _, errOut := runCmd(t, "", append(args, "--acks", dir, repo(t, "internal/samples/x12/837p-sample.txt"))...); code != 0 {
+		t.Fatalf("--acks: %s", errOut)
+	}
+	ack, err := os.ReadFile(filepath.Join(dir, "000000101-77.999"))
+	if err != nil || !strings.Contains(string(ack), "IK5*A~") || !strings.Contains(string(ack), "AK9*A*1*1*1~") {
+		t.Errorf("999: %v\n%s", err, ack)
+	}
 	// A transaction set with SE01 wrong (every imsweb sample): rejected.
 	if _, err := os.Stat(filepath.Join(testenv.SharedData(t), "x12")); err == nil {
 		_, out, _ := runCmd(t, "", append(args, filepath.Join(testenv.SharedData(t), "x12/imsweb_x12-parser/x223-test.txt"))...)

@@ -201,54 +201,66 @@ func (f *Screener) Summary(w io.Writer) {
 // set the envelope checks reject: it is not screened.
 const ReasonX12Rejected = "X12_REJECTED"
 
+// Ack is an acknowledgement written for an X12 input: its name (the
+// input interchange and group) and content.
+type Ack struct {
+	Name string
+	Body []byte
+}
+
 // StreamX12 screens every CLM of the 837 transaction sets in data, in file
-// order, writing one decision per CLM to enc. The claims of a set with an
-// envelope error (999 IK5) or a hierarchy the mapping refuses are not
-// screened: each gets a deadletter decision that says why. originator is
-// the claims' originator_id. It returns the interchange-level problems
-// (TA1 notes), which reject nothing by themselves here.
-func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, originator string, enc *json.Encoder) ([]string, error) {
+// order, writing one decision per CLM to enc, and returns the 999 of every
+// functional group. The claims of a set the 999 rejects (an envelope error,
+// IK5, or a hierarchy the mapping refuses) are not screened: each gets a
+// deadletter decision that says why. originator is the claims'
+// originator_id. notes are the interchange-level problems (TA1 notes).
+func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, originator string, enc *json.Encoder) (acks []Ack, notes []string, err error) {
 	ics, err := x12.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var notes []string
+	now := time.Now().UTC()
 	for _, ic := range ics {
 		for _, n := range ic.Notes {
 			notes = append(notes, fmt.Sprintf("%s: interchange %s: TA1 %s: %s", name, ic.Control, n.Code, n.Reason))
 		}
 		for _, g := range ic.Groups {
-			for _, set := range g.Sets {
-				if set.ID != "837" {
+			results, _ := x12.Results(ic, g, func(s *x12.Set) ([]x12.Claim, error) {
+				if s.ID != "837" {
+					return nil, fmt.Errorf("transaction set %s is a %s, not an 837", s.Control, s.ID)
+				}
+				return x12.Claims(ic, g, s, now)
+			})
+			acks = append(acks, Ack{Name: fmt.Sprintf("%s-%s.999", ic.Control, g.Control), Body: x12.Ack999(ic, g, results)})
+			for _, r := range results {
+				if r.Set.ID != "837" {
 					continue
 				}
-				cs, mapErr := x12.Claims(ic, g, set, time.Now().UTC())
+				cs, _ := x12.Claims(ic, g, r.Set, now)
 				why := ""
 				switch {
-				case len(set.Errors) > 0:
-					why = "IK5 " + set.Errors[0].Code + ": " + set.Errors[0].Reason
-				case len(g.Errors) > 0:
-					why = "AK9 " + g.Errors[0].Code + ": " + g.Errors[0].Reason
-				case mapErr != nil:
-					why = mapErr.Error()
+				case len(r.Set.Errors) > 0:
+					why = "IK5 " + r.Set.Errors[0].Code + ": " + r.Set.Errors[0].Reason
+				case r.Refused != "":
+					why = r.Refused
 				}
 				for _, c := range cs {
 					f.lines++
 					if why != "" {
 						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, originator, ReasonX12Rejected,
-							fmt.Sprintf("transaction set %s (interchange %s, group %s) is rejected: %s", set.Control, ic.Control, g.Control, why))})
+							fmt.Sprintf("transaction set %s (interchange %s, group %s) is rejected: %s", r.Set.Control, ic.Control, g.Control, why))})
 					} else {
 						msg := bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(originator)), 1)
-						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: msg, Offset: int64(f.lines), Time: time.Now().UTC()}})
+						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: msg, Offset: int64(f.lines), Time: now}})
 					}
 					if len(f.pending) >= screenChunk {
 						if err := f.flush(ctx, enc); err != nil {
-							return notes, err
+							return acks, notes, err
 						}
 					}
 				}
 			}
 		}
 	}
-	return notes, f.flush(ctx, enc)
+	return acks, notes, f.flush(ctx, enc)
 }

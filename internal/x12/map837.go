@@ -66,6 +66,15 @@ type procedureV1 struct {
 	Modifiers []string `json:"modifiers,omitempty"`
 }
 
+// HierarchyError is an HL tree the mapping refuses: the transaction set is
+// rejected (999 IK3/IK4 at Segment) and its claims are not screened.
+type HierarchyError struct {
+	Segment Segment
+	Reason  string
+}
+
+func (e *HierarchyError) Error() string { return fmt.Sprintf("segment %d: %s", e.Segment.Pos, e.Reason) }
+
 // hl is one hierarchical level: 20 billing provider, 22 subscriber, 23
 // patient.
 type hl struct {
@@ -145,10 +154,10 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			inCOB = false
 			id, parent := seg.E(1), seg.E(2)
 			if _, dup := hls[id]; dup {
-				return out, fmt.Errorf("segment %d: HL01 %q is used twice", seg.Pos, id)
+				return out, &HierarchyError{seg, fmt.Sprintf("HL01 %q is used twice", id)}
 			}
 			if parent != "" && hls[parent] == nil {
-				return out, fmt.Errorf("segment %d: HL02 %q names no earlier HL", seg.Pos, parent)
+				return out, &HierarchyError{seg, fmt.Sprintf("HL02 %q names no earlier HL", parent)}
 			}
 			level = &hl{id: id, parent: parent, level: seg.E(3)}
 			hls[id] = level
