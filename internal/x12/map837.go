@@ -73,7 +73,9 @@ type HierarchyError struct {
 	Reason  string
 }
 
-func (e *HierarchyError) Error() string { return fmt.Sprintf("segment %d: %s", e.Segment.Pos, e.Reason) }
+func (e *HierarchyError) Error() string {
+	return fmt.Sprintf("segment %d: %s", e.Segment.Pos, e.Reason)
+}
 
 // hl is one hierarchical level: 20 billing provider, 22 subscriber, 23
 // patient.
