@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/notice"
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
 )
@@ -139,6 +140,8 @@ type Result struct {
 	New bool
 	// Reason and Detail say why a message was dead-lettered.
 	Reason, Detail string
+	// DecisionID is the id its review or notice carries (notice.ID).
+	DecisionID string
 }
 
 // Result returns what became of message i.
@@ -147,7 +150,7 @@ func (b *Batch) Result(i int) Result {
 	if it.state == stateDeadLetter {
 		return Result{Reason: it.reason, Detail: it.detail}
 	}
-	return Result{Decision: &it.sub.Decision, New: it.state == stateNew || it.state == stateTaken}
+	return Result{Decision: &it.sub.Decision, New: it.state == stateNew || it.state == stateTaken, DecisionID: notice.ID(it.claim, it.hash)}
 }
 
 // Decide takes the decide step for msgs, in order. It returns an error only

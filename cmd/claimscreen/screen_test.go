@@ -207,6 +207,13 @@ func TestScreenX12(t *testing.T) {
 	if err != nil || !strings.Contains(string(ack), "IK5*A~") || !strings.Contains(string(ack), "AK9*A*1*1*1~") {
 		t.Errorf("999: %v\n%s", err, ack)
 	}
+	// … and the set's 277CA: X12-2001 accepted, X12-2002 rejected with the
+	// rule table's statuses of its two rejections.
+	ca, err := os.ReadFile(filepath.Join(dir, "000000101-77-0001.277ca"))
+	if err != nil || !strings.Contains(string(ca), "TRN*2*X12-2001~\nSTC*A2:20*") || !strings.Contains(string(ca), "TRN*2*X12-2002~\nSTC*A7:254*") ||
+		!strings.Contains(string(ca), "******A7:255~") || !strings.Contains(string(ca), "QTY*AA*1~") {
+		t.Errorf("277CA: %v\n%s", err, ca)
+	}
 	// A transaction set with SE01 wrong (every imsweb sample): rejected.
 	if _, err := os.Stat(filepath.Join(testenv.SharedData(t), "x12")); err == nil {
 		_, out, _ := runCmd(t, "", append(args, filepath.Join(testenv.SharedData(t), "x12/imsweb_x12-parser/x223-test.txt"))...)

@@ -79,7 +79,8 @@ func (f *Screener) Stream(ctx context.Context, name string, r io.Reader, enc *js
 		}
 		line, tooLong, err := readLine(br, max)
 		if err == io.EOF && line == nil && !tooLong {
-			return f.flush(ctx, enc)
+			_, err := f.flush(ctx, enc)
+			return err
 		}
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("read %s: %w", name, err)
@@ -88,7 +89,8 @@ func (f *Screener) Stream(ctx context.Context, name string, r io.Reader, enc *js
 			return serr
 		}
 		if err == io.EOF {
-			return f.flush(ctx, enc)
+			_, err := f.flush(ctx, enc)
+			return err
 		}
 	}
 }
@@ -142,13 +144,15 @@ func (f *Screener) screenLine(ctx context.Context, line []byte, tooLong bool, en
 		f.pending = append(f.pending, pendingLine{msg: m})
 	}
 	if len(f.pending) >= screenChunk {
-		return f.flush(ctx, enc)
+		_, err := f.flush(ctx, enc)
+		return err
 	}
 	return nil
 }
 
-// flush decides the pending lines and writes their decisions in order.
-func (f *Screener) flush(ctx context.Context, enc *json.Encoder) error {
+// flush decides the pending lines and writes their decisions in order; it
+// returns the results of the lines that were messages.
+func (f *Screener) flush(ctx context.Context, enc *json.Encoder) ([]pipeline.Result, error) {
 	var msgs []pipeline.Message
 	for _, p := range f.pending {
 		if p.msg != nil {
@@ -157,14 +161,16 @@ func (f *Screener) flush(ctx context.Context, enc *json.Encoder) error {
 	}
 	b, err := f.d.Decide(ctx, msgs)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var results []pipeline.Result
 	k := 0
 	for _, p := range f.pending {
 		d := p.d
 		if p.msg != nil {
 			r := b.Result(k)
 			k++
+			results = append(results, r)
 			if r.Decision != nil {
 				d = *r.Decision
 			} else {
@@ -176,11 +182,11 @@ func (f *Screener) flush(ctx context.Context, enc *json.Encoder) error {
 			f.rules[fd.Rule]++
 		}
 		if err := enc.Encode(d); err != nil {
-			return fmt.Errorf("write decisions: %w", err)
+			return nil, fmt.Errorf("write decisions: %w", err)
 		}
 	}
 	f.pending = f.pending[:0]
-	return nil
+	return results, nil
 }
 
 // Summary writes the counts of outcomes and rules so far.
@@ -244,6 +250,11 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, orig
 				case r.Refused != "":
 					why = r.Refused
 				}
+				// A set is decided as a whole: its 277CA needs every
+				// decision.
+				if _, err := f.flush(ctx, enc); err != nil {
+					return acks, notes, err
+				}
 				for _, c := range cs {
 					f.lines++
 					if why != "" {
@@ -253,14 +264,54 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, orig
 						msg := bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(originator)), 1)
 						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: msg, Offset: int64(f.lines), Time: now}})
 					}
-					if len(f.pending) >= screenChunk {
-						if err := f.flush(ctx, enc); err != nil {
-							return acks, notes, err
-						}
-					}
 				}
+				decided, err := f.flush(ctx, enc)
+				if err != nil {
+					return acks, notes, err
+				}
+				if why != "" {
+					continue
+				}
+				statuses := make([]x12.ClaimStatus, len(cs))
+				for i, c := range cs {
+					statuses[i] = statusOf(c, decided[i])
+				}
+				acks = append(acks, Ack{Name: fmt.Sprintf("%s-%s-%s.277ca", ic.Control, g.Control, r.Set.Control), Body: x12.Ack277CA(ic, g, r.Set, statuses, now)})
 			}
 		}
 	}
-	return acks, notes, f.flush(ctx, enc)
+	return acks, notes, nil
+}
+
+// statusOf is what the 277CA says of a claim's decision: accepted (held
+// claims too, pending with their reason), or rejected with the 277CA
+// statuses of its rejecting findings.
+func statusOf(c x12.Claim, r pipeline.Result) x12.ClaimStatus {
+	st := x12.ClaimStatus{Claim: c, DecisionID: r.DecisionID}
+	if r.Decision == nil { // the mapped claim could not be decoded
+		st.Codes = []string{"A7:21"}
+		return st
+	}
+	d := r.Decision
+	switch d.Outcome {
+	case screening.Accepted:
+		st.Accepted = true
+	case screening.Held:
+		st.Accepted = true
+		for _, fd := range d.Findings {
+			if fd.Severity == rule.Hold {
+				st.Pending = fd.Message
+				break
+			}
+		}
+	default:
+		seen := map[string]bool{}
+		for _, fd := range d.Findings {
+			if fd.Severity == rule.Reject && fd.X12 != "" && !seen[fd.X12] {
+				seen[fd.X12] = true
+				st.Codes = append(st.Codes, fd.X12)
+			}
+		}
+	}
+	return st
 }

@@ -101,3 +101,49 @@ func TestAck999(t *testing.T) {
 		}
 	}
 }
+
+// The 277CA of an accepted set passes pyx12's validator, with accepted,
+// held (accepted, pending) and rejected claims, a rejection of more than
+// three statuses taking two STC segments.
+func TestAck277CA(t *testing.T) {
+	tool := x12valid(t)
+	sample, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "internal", "samples", "x12", "837p-sample.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics, _ := Parse(sample)
+	ic, g := ics[0], ics[0].Groups[0]
+	s := g.Sets[0]
+	cs, err := Claims(ic, g, s, time.Time{})
+	if err != nil || len(cs) != 2 {
+		t.Fatal(cs, err)
+	}
+	processed := time.Date(2025, 11, 20, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		statuses []ClaimStatus
+		wants    []string
+	}{
+		{"accepted and rejected", []ClaimStatus{
+			{Claim: cs[0], Accepted: true, DecisionID: "d1"},
+			{Claim: cs[1], Codes: []string{"A7:254", "A7:255", "A7:454", "A7:21"}, DecisionID: "d2"},
+		}, []string{"TRN*2*X12-2001~", "STC*A2:20*20251120*WQ*270.00~", "TRN*2*X12-2002~", "STC*A7:254*20251120*U*95.00******A7:255*A7:454~", "STC*A7:21*20251120*U*95.00~",
+			"QTY*90*1~", "QTY*AA*1~", "AMT*YU*270~", "AMT*YY*95~", "REF*1K*d2~", "DTP*472*D8*20251112~", "NM1*QC*1*ROE*ANNA****MI*M2002~"}},
+		{"held", []ClaimStatus{
+			{Claim: cs[0], Accepted: true, Pending: "no ICD-10-CM release covering 2025-11-12 is loaded", DecisionID: "d1"},
+		}, []string{"STC*A2:20*20251120*WQ*270.00********no ICD-10-CM release covering 2025-11-12 is loaded~"}},
+	} {
+		doc := Ack277CA(ic, g, s, tc.statuses, processed)
+		for _, w := range tc.wants {
+			if !bytes.Contains(doc, []byte(w)) {
+				t.Errorf("%s: the 277CA lacks %q:\n%s", tc.name, w, doc)
+			}
+		}
+		if ok, out := validate(t, tool, doc); !ok {
+			t.Errorf("%s: pyx12 finds our 277CA invalid:\n%s\n%s", tc.name, doc, out)
+		}
+		if again := Ack277CA(ic, g, s, tc.statuses, processed); !bytes.Equal(again, doc) {
+			t.Errorf("%s: the same decisions give another 277CA", tc.name)
+		}
+	}
+}

@@ -17,6 +17,16 @@ type Claim struct {
 	Position                int
 	ClaimID                 string // CLM01
 	Problems                []string
+
+	// For the 277CA: the claim's charge (CLM02), service period, type of
+	// bill, patient, billing provider and the submitter and trace of its
+	// transaction set.
+	Charge, From, Through, BillType string
+	PatientLast, PatientFirst       string
+	MemberID                        string
+	ProviderName, ProviderNPI       string
+	SubmitterName, SubmitterID      string
+	Trace                           string // BHT03
 }
 
 // claimV1 is the claim.v1 the mapping writes (docs/x12.md has the table).
@@ -82,6 +92,8 @@ func (e *HierarchyError) Error() string {
 type hl struct {
 	id, parent, level  string
 	member, birth, sex string // from the level's NM1 and DMG
+	last, first        string // NM103, NM104 of the level's subscriber or patient
+	provider, npi      string // billing provider (level 20): NM103, NM109
 }
 
 // Claims maps every CLM of an 837 transaction set onto claim.v1. The form
@@ -107,6 +119,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	var level *hl  // the current HL
 	var inCOB bool // inside 2320/2330 (other subscriber): parsed and ignored
 	var nm1 string // the entity of the last NM1 (IL, QC, 85 …)
+	var trace, submitter, submitterID string
 	receivedAt := ""
 	if !received.IsZero() {
 		receivedAt = received.UTC().Format(time.RFC3339)
@@ -142,12 +155,40 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			}
 		}
 		b, _ := json.Marshal(cur)
-		out = append(out, Claim{JSON: b, Interchange: ic.Control, Group: g.Control, Set: s.Control, Position: len(out) + 1, ClaimID: cur.ClaimID, Problems: curProblems})
+		c := Claim{JSON: b, Interchange: ic.Control, Group: g.Control, Set: s.Control, Position: len(out) + 1, ClaimID: cur.ClaimID, Problems: curProblems,
+			Charge: cur.TotalCharge, BillType: cur.BillType, SubmitterName: submitter, SubmitterID: submitterID, Trace: trace}
+		if cur.StatementPeriod != nil {
+			c.From, c.Through = cur.StatementPeriod.From, cur.StatementPeriod.Through
+		}
+		for _, l := range cur.Lines {
+			if l.ServiceDate != "" && (c.From == "" || l.ServiceDate < c.From) {
+				c.From = l.ServiceDate
+			}
+			if l.ServiceDate > c.Through {
+				c.Through = l.ServiceDate
+			}
+		}
+		if cur.Patient != nil {
+			c.MemberID = cur.Patient.MemberID
+		}
+		for h := level; h != nil; h = hls[h.parent] {
+			if (h.level == "23" || h.level == "22") && c.PatientLast == "" {
+				c.PatientLast, c.PatientFirst = h.last, h.first
+			}
+			if h.level == "20" {
+				c.ProviderName, c.ProviderNPI = h.provider, h.npi
+			}
+			if h.parent == "" || hls[h.parent] == h {
+				break
+			}
+		}
+		out = append(out, c)
 		cur, curProblems = nil, nil
 	}
 	for _, seg := range s.Segments {
 		switch seg.ID() {
 		case "BHT":
+			trace = seg.E(3)
 			if t, err := time.Parse("20060102 1504", seg.E(4)+" "+padTime(seg.E(5))); err == nil {
 				receivedAt = t.UTC().Format(time.RFC3339)
 			}
@@ -165,8 +206,17 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			hls[id] = level
 		case "NM1":
 			nm1 = seg.E(1)
+			if nm1 == "41" && level == nil {
+				submitter, submitterID = seg.E(3), seg.E(9)
+			}
 			if inCOB || level == nil {
 				continue
+			}
+			if nm1 == "85" && level.level == "20" {
+				level.provider, level.npi = seg.E(3), seg.E(9)
+			}
+			if (nm1 == "IL" && level.level == "22") || (nm1 == "QC" && level.level == "23") {
+				level.last, level.first = seg.E(3), seg.E(4)
 			}
 			if (nm1 == "IL" && level.level == "22") || (nm1 == "QC" && level.level == "23") {
 				if seg.E(8) == "MI" || nm1 == "QC" {

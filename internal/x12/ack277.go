@@ -1,0 +1,171 @@
+package x12
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ClaimStatus is what a 277CA says of one claim.
+type ClaimStatus struct {
+	Claim Claim
+	// Accepted: accepted for processing (held claims too: held for
+	// reference data, they are accepted and Pending says so).
+	Accepted bool
+	Pending  string // a held claim's reason, as free-form text
+	// Codes are a rejected claim's 277CA statuses (category:status, as
+	// the rule table gives them: A7:254); three to an STC segment.
+	Codes      []string
+	DecisionID string // REF*1K, the payer's claim control number
+}
+
+// Ack277CA writes the 277CA (005010X214) of one accepted 837 transaction
+// set: the information source (the payer: the input's receiver, received
+// and processed dates), the information receiver (the submitter, with the
+// counts and amounts accepted and rejected), each billing provider and,
+// under it, each claim with its status. processed is when the claims were
+// decided (the ledger's time, so that a redelivery gets the same bytes).
+func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed time.Time) []byte {
+	w := newWriter(ic)
+	day := processed.UTC().Format("20060102")
+	received := d8digits(g.GS.E(4))
+	trace := ""
+	if len(claims) > 0 {
+		trace = claims[0].Claim.Trace
+	}
+	w.seg("ST", "277", s.Control, "005010X214")
+	w.seg("BHT", "0085", "08", trace, day, processed.UTC().Format("1504"), "TH")
+	// 2000A / 2100A: the payer, who answers.
+	w.seg("HL", "1", "", "20", "1")
+	w.seg("NM1", "PR", "2", ic.Receiver, "", "", "", "", "46", ic.Receiver)
+	w.seg("TRN", "1", g.Control+s.Control)
+	w.seg("DTP", "050", "D8", received)
+	w.seg("DTP", "009", "D8", day)
+	// 2000B: the submitter, with the totals.
+	var acc, rej int
+	var accAmt, rejAmt float64
+	for _, c := range claims {
+		amt, _ := strconv.ParseFloat(c.Claim.Charge, 64)
+		if c.Accepted {
+			acc++
+			accAmt += amt
+		} else {
+			rej++
+			rejAmt += amt
+		}
+	}
+	submitter, submitterID := ic.Sender, ic.Sender
+	if len(claims) > 0 && claims[0].Claim.SubmitterID != "" {
+		submitter, submitterID = claims[0].Claim.SubmitterName, claims[0].Claim.SubmitterID
+	}
+	w.seg("HL", "2", "1", "21", "1")
+	w.seg("NM1", "41", "2", submitter, "", "", "", "", "46", submitterID)
+	w.seg("TRN", "2", trace)
+	w.seg("STC", "A1:19", day, "WQ", money(accAmt+rejAmt))
+	w.seg("QTY", "90", strconv.Itoa(acc))
+	if rej > 0 {
+		w.seg("QTY", "AA", strconv.Itoa(rej))
+	}
+	w.seg("AMT", "YU", money(accAmt))
+	if rej > 0 {
+		w.seg("AMT", "YY", money(rejAmt))
+	}
+	// 2000C: each billing provider, and 2000D: its claims.
+	n := 2
+	type provider struct {
+		name, npi string
+		claims    []ClaimStatus
+	}
+	var providers []*provider
+	byNPI := map[string]*provider{}
+	for _, c := range claims {
+		k := c.Claim.ProviderNPI + "\x00" + c.Claim.ProviderName
+		p := byNPI[k]
+		if p == nil {
+			p = &provider{name: c.Claim.ProviderName, npi: c.Claim.ProviderNPI}
+			byNPI[k] = p
+			providers = append(providers, p)
+		}
+		p.claims = append(p.claims, c)
+	}
+	for _, p := range providers {
+		n++
+		parent := n
+		var total float64
+		for _, c := range p.claims {
+			amt, _ := strconv.ParseFloat(c.Claim.Charge, 64)
+			total += amt
+		}
+		w.seg("HL", strconv.Itoa(n), "2", "19", "1")
+		w.seg("NM1", "85", "2", p.name, "", "", "", "", "XX", p.npi)
+		w.seg("TRN", "1", "0")
+		w.seg("STC", "A1:19", "", "WQ", money(total)) // STC02 is not used at the provider level
+		for _, c := range p.claims {
+			n++
+			w.seg("HL", strconv.Itoa(n), strconv.Itoa(parent), "PT")
+			w.seg("NM1", "QC", "1", c.Claim.PatientLast, c.Claim.PatientFirst, "", "", "", "MI", c.Claim.MemberID)
+			w.seg("TRN", "2", c.Claim.ClaimID)
+			charge := c.Claim.Charge
+			if charge == "" {
+				charge = "0"
+			}
+			switch {
+			case c.Accepted:
+				stc := []string{"A2:20", day, "WQ", charge}
+				if c.Pending != "" {
+					// STC12 free-form message: why the claim is pending.
+					stc = append(stc, "", "", "", "", "", "", "", clip(c.Pending, 264))
+				}
+				w.seg("STC", stc...)
+			default:
+				codes := c.Codes
+				if len(codes) == 0 {
+					codes = []string{"A7:21"}
+				}
+				for i := 0; i < len(codes); i += 3 {
+					stc := []string{codes[i], day, "U", charge}
+					if i+1 < len(codes) {
+						stc = append(stc, "", "", "", "", "", codes[i+1])
+					}
+					if i+2 < len(codes) {
+						stc = append(stc, codes[i+2])
+					}
+					w.seg("STC", stc...)
+				}
+			}
+			if c.DecisionID != "" {
+				w.seg("REF", "1K", clip(c.DecisionID, 50))
+			}
+			if c.Claim.BillType != "" {
+				w.seg("REF", "BLT", c.Claim.BillType)
+			}
+			if from, through := d8digits(c.Claim.From), d8digits(c.Claim.Through); from != "" {
+				if through == "" || through == from {
+					w.seg("DTP", "472", "D8", from)
+				} else {
+					w.seg("DTP", "472", "RD8", from+"-"+through)
+				}
+			}
+		}
+	}
+	// finish writes the ST02 "0001"; a 277CA answers with the set's own.
+	doc := w.finish("HN", g, "005010X214")
+	return []byte(strings.Replace(string(doc), fmt.Sprintf("SE%c%d%c0001", w.sep.Element, len(w.body)+1, w.sep.Element),
+		fmt.Sprintf("SE%c%d%c%s", w.sep.Element, len(w.body)+1, w.sep.Element, s.Control), 1))
+}
+
+// d8digits is YYYY-MM-DD, or CCYYMMDD, as CCYYMMDD.
+func d8digits(s string) string { return strings.ReplaceAll(s, "-", "") }
+
+func money(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	return strings.TrimSuffix(strings.TrimSuffix(s, "0"), ".0")
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
