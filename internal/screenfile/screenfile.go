@@ -230,6 +230,9 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, orig
 		for _, n := range ic.Notes {
 			notes = append(notes, fmt.Sprintf("%s: interchange %s: TA1 %s: %s", name, ic.Control, n.Code, n.Reason))
 		}
+		if x12.TA1Due(ic) {
+			acks = append(acks, Ack{Name: ic.Control + ".ta1", Body: x12.TA1(ic)})
+		}
 		for _, g := range ic.Groups {
 			results, _ := x12.Results(ic, g, func(s *x12.Set) ([]x12.Claim, error) {
 				if s.ID != "837" {

@@ -151,3 +151,31 @@ func Results(ic *Interchange, g *Group, mapping func(*Set) ([]Claim, error)) ([]
 	}
 	return rs, claims
 }
+
+// TA1 writes the interchange acknowledgement of ic: TA1 (ISA13, ISA09,
+// ISA10, A accepted or R rejected, the first note code) in an envelope of
+// its own, the input's sender and receiver swapped. It is due when the
+// interchange has notes (or asks for one, ISA14 = 1).
+func TA1(ic *Interchange) []byte {
+	code, status := TA1NoError, "A"
+	if len(ic.Notes) > 0 {
+		code, status = ic.Notes[0].Code, "R"
+	}
+	e := string(ic.Element)
+	term := string(ic.Segment) + "\n"
+	rep := "^"
+	if ic.Repetition != 0 {
+		rep = string(ic.Repetition)
+	}
+	isa := []string{"ISA", "00", pad("", 10), "00", pad("", 10),
+		pad(ic.ReceiverQualifier, 2), pad(ic.Receiver, 15), pad(ic.SenderQualifier, 2), pad(ic.Sender, 15),
+		ic.ISA.E(9), ic.ISA.E(10), rep, "00501", ic.Control, "0", ic.Usage, string(ic.Component)}
+	var b strings.Builder
+	b.WriteString(strings.Join(isa, e) + term)
+	b.WriteString(strings.Join([]string{"TA1", ic.Control, ic.ISA.E(9), ic.ISA.E(10), status, code}, e) + term)
+	b.WriteString("IEA" + e + "0" + e + ic.Control + term)
+	return []byte(b.String())
+}
+
+// TA1Due reports whether an interchange is answered with a TA1.
+func TA1Due(ic *Interchange) bool { return len(ic.Notes) > 0 || ic.ISA.E(14) == "1" }

@@ -147,3 +147,30 @@ func TestAck277CA(t *testing.T) {
 		}
 	}
 }
+
+// A TA1 answers an interchange with envelope notes, and passes pyx12.
+func TestTA1(t *testing.T) {
+	tool := x12valid(t)
+	good := interchange("000000201")
+	bad := strings.Replace(good, "IEA*1*000000201", "IEA*1*000000299", 1)
+	ics, _ := Parse([]byte(bad))
+	if !TA1Due(ics[0]) {
+		t.Fatal("no TA1 due for a control number mismatch")
+	}
+	doc := TA1(ics[0])
+	if !bytes.Contains(doc, []byte("TA1*000000201*251120*0930*R*001~")) || !bytes.HasSuffix(doc, []byte("IEA*0*000000201~\n")) {
+		t.Errorf("TA1:\n%s", doc)
+	}
+	if ok, out := validate(t, tool, doc); !ok {
+		t.Errorf("pyx12 finds our TA1 invalid:\n%s\n%s", doc, out)
+	}
+	// A sound interchange that asks for one (ISA14 1) gets an accepting TA1.
+	ics, _ = Parse([]byte(good))
+	if !TA1Due(ics[0]) || !bytes.Contains(TA1(ics[0]), []byte("*A*000~")) {
+		t.Errorf("accepting TA1: %s", TA1(ics[0]))
+	}
+	ics, _ = Parse([]byte(strings.Replace(good, "*000000201*1*P*", "*000000201*0*P*", 1)))
+	if TA1Due(ics[0]) {
+		t.Error("a TA1 is due for a sound interchange that asks for none")
+	}
+}
