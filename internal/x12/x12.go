@@ -147,6 +147,7 @@ func Parse(data []byte) ([]*Interchange, error) {
 	}
 	var out []*Interchange
 	seen := map[string]bool{}
+	slab := &slabPool{}
 	s := string(data) // one copy; every element is a substring of it
 	pos := start
 	for {
@@ -156,7 +157,7 @@ func Parse(data []byte) ([]*Interchange, error) {
 		if pos >= len(s) {
 			break
 		}
-		ic, next, err := parseInterchange(s, pos)
+		ic, next, err := parseInterchange(s, pos, slab)
 		if err != nil {
 			return out, err
 		}
@@ -176,7 +177,7 @@ func Parse(data []byte) ([]*Interchange, error) {
 // isaLen is the fixed length of the ISA segment, its terminator included.
 const isaLen = 106
 
-func parseInterchange(s string, pos int) (*Interchange, int, error) {
+func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, error) {
 	if !strings.HasPrefix(s[pos:], "ISA") {
 		return nil, 0, &Error{pos, "expected an ISA segment"}
 	}
@@ -219,7 +220,7 @@ func parseInterchange(s string, pos int) (*Interchange, int, error) {
 	var g *Group
 	var set *Set
 	for {
-		seg, next, ok := nextSegment(s, pos, sep)
+		seg, next, ok := nextSegment(s, pos, sep, slab)
 		if !ok {
 			ic.Notes = append(ic.Notes, Note{TA1ImproperEnd, "the input ends before the IEA segment"})
 			closeSet(set)
@@ -233,7 +234,8 @@ func parseInterchange(s string, pos int) (*Interchange, int, error) {
 		case "IEA":
 			closeSet(set)
 			closeGroup(g)
-			ic.IEA = &seg
+			iea := seg // a copy: taking seg's address would put every segment on the heap
+			ic.IEA = &iea
 			if seg.E(2) != ic.Control {
 				ic.Notes = append(ic.Notes, Note{TA1ControlMismatch, fmt.Sprintf("ISA13 %s and IEA02 %s differ", ic.Control, seg.E(2))})
 			}
@@ -254,7 +256,8 @@ func parseInterchange(s string, pos int) (*Interchange, int, error) {
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d: GE without a GS", n)})
 				continue
 			}
-			g.GE = &seg
+			ge := seg
+			g.GE = &ge
 			if seg.E(2) != g.Control {
 				g.Errors = append(g.Errors, Note{AK9ControlMismatch, fmt.Sprintf("GS06 %s and GE02 %s differ", g.Control, seg.E(2))})
 			}
@@ -279,7 +282,8 @@ func parseInterchange(s string, pos int) (*Interchange, int, error) {
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d: SE without an ST", n)})
 				continue
 			}
-			set.SE = &seg
+			se := seg
+			set.SE = &se
 			if seg.E(2) != set.Control {
 				set.Errors = append(set.Errors, Note{IK5ControlMismatch, fmt.Sprintf("ST02 %s and SE02 %s differ", set.Control, seg.E(2))})
 			}
@@ -312,7 +316,7 @@ func closeGroup(g *Group) {
 
 // nextSegment reads the segment at pos: up to its terminator, without the
 // line breaks and indentation around it.
-func nextSegment(s string, pos int, sep Separators) (Segment, int, bool) {
+func nextSegment(s string, pos int, sep Separators, p *slabPool) (Segment, int, bool) {
 	for pos < len(s) && (s[pos] == '\r' || s[pos] == '\n' || s[pos] == ' ' || s[pos] == '\t') {
 		pos++
 	}
@@ -324,7 +328,40 @@ func nextSegment(s string, pos int, sep Separators) (Segment, int, bool) {
 		return Segment{}, len(s), false
 	}
 	raw := strings.TrimRight(s[pos:pos+end], "\r\n")
-	return Segment{Elements: strings.Split(raw, string(sep.Element))}, pos + end + 1, true
+	return Segment{Elements: p.split(raw, sep.Element)}, pos + end + 1, true
+}
+
+// slabPool hands out windows of a shared slab for segments' elements:
+// many segments to one allocation. A window is capped, so that an append to
+// one segment's elements never reaches the next. Each Parse has its own.
+type slabPool struct{ cur []string }
+
+const slabSize = 4096
+
+// split splits raw at sep into elements taken from the slab.
+func (p *slabPool) split(raw string, sep byte) []string {
+	n := strings.Count(raw, string(sep)) + 1
+	sl := p.get(n)
+	for i := 0; i < n-1; i++ {
+		j := strings.IndexByte(raw, sep)
+		sl[i] = raw[:j]
+		raw = raw[j+1:]
+	}
+	sl[n-1] = raw
+	return sl
+}
+
+func (p *slabPool) get(n int) []string {
+	if n > len(p.cur) {
+		size := slabSize
+		if n > size {
+			size = n
+		}
+		p.cur = make([]string, size)
+	}
+	w := p.cur[:n:n]
+	p.cur = p.cur[n:]
+	return w
 }
 
 func isAlnum(c byte) bool {

@@ -1,0 +1,114 @@
+package x12
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/gen"
+)
+
+func generated(t testing.TB, n int) ([]byte, [][]byte) {
+	t.Helper()
+	claims, err := gen.SampleClaims(n, []string{"CLEARING-1"}, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gen.Interchange(claims, "000000301"), claims
+}
+
+// 5,000 claims in one transaction set map onto the claim.v1 they were
+// written from: the same claim ids, diagnoses and lines, decoded alike.
+func TestGeneratedInterchange(t *testing.T) {
+	data, claims := generated(t, 5000)
+	ics, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic, g := ics[0], ics[0].Groups[0]
+	s := g.Sets[0]
+	if len(ic.Notes)+len(g.Errors)+len(s.Errors) != 0 {
+		t.Fatalf("envelope: %+v %+v %+v", ic.Notes, g.Errors, s.Errors)
+	}
+	cs, err := Claims(ic, g, s, time.Time{})
+	if err != nil || len(cs) != len(claims) {
+		t.Fatalf("%d of %d claims: %v", len(cs), len(claims), err)
+	}
+	now := time.Now()
+	for i := range cs {
+		want, _, err1 := claim.Decode(claims[i], now)
+		msg := bytes.Replace(cs[i].JSON, []byte(`"originator_id":""`), []byte(`"originator_id":"CLEARING-1"`), 1)
+		got, _, err2 := claim.Decode(msg, now)
+		if err1 != nil || err2 != nil {
+			continue // a generated poison case
+		}
+		if got.ClaimID != want.ClaimID || len(got.Diagnoses) != len(want.Diagnoses) || len(got.Lines) != len(want.Lines) ||
+			(len(got.Diagnoses) > 0 && got.Diagnoses[0].Code != want.Diagnoses[0].Code) {
+			t.Fatalf("claim %d: %s\nfrom %s", i, msg, claims[i])
+		}
+	}
+}
+
+// A small generated interchange is what the implementation guide wants, by
+// pyx12.
+func TestGeneratedInterchangeIsValid(t *testing.T) {
+	tool := x12valid(t)
+	data, _ := generated(t, 10)
+	if ok, out := validate(t, tool, data); !ok {
+		t.Errorf("pyx12 finds the generated 837 invalid:\n%s", out)
+	}
+}
+
+// 50,000 claims (about 15 MB) in one interchange: parsed and mapped, and
+// the heap it takes.
+func TestLargeInterchange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large")
+	}
+	data, _ := generated(t, 50000)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ics, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{})
+	if err != nil || len(cs) != 50000 {
+		t.Fatalf("%d claims: %v", len(cs), err)
+	}
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	t.Logf("50,000 claims, %.1f MB of X12: %.0f MB allocated while parsing and mapping; %.0f MB live after (the parsed interchange and the claims)",
+		float64(len(data))/1e6, float64(allocated)/1e6, float64(after.HeapAlloc-before.HeapAlloc)/1e6)
+	runtime.KeepAlive(cs)
+	runtime.KeepAlive(ics)
+}
+
+// BenchmarkParseAndMap parses and maps a 5,000-claim interchange.
+func BenchmarkParseAndMap(b *testing.B) {
+	data, _ := generated(b, 5000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ics, _ := Parse(data)
+		Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{})
+	}
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "claims/s")
+}
+
+// BenchmarkParseGenerated tokenizes the 5,000-claim interchange.
+func BenchmarkParseGenerated(b *testing.B) {
+	data, _ := generated(b, 5000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Parse(data)
+	}
+}
