@@ -115,4 +115,6 @@ func Interchange(claims [][]byte, control string) []byte {
 }
 
 // x12Safe replaces the characters X12 reserves as separators here.
-func x12Safe(s string) string { return strings.NewReplacer("*", "-", "~", "-", ":", "-", "^", "-").Replace(s) }
+func x12Safe(s string) string {
+	return strings.NewReplacer("*", "-", "~", "-", ":", "-", "^", "-").Replace(s)
+}
