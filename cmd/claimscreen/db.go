@@ -205,10 +205,12 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		return fmt.Errorf("%w: originators add ID [--notice-topic T] | list | disable ID", errUsage)
 	}
 	verb := args[0]
-	var topic string
+	var topic, sender, group string
 	fs, pool, err := dbCommand(ctx, "originators "+verb, args[1:], s, func(fs *flag.FlagSet) {
 		if verb == "add" {
 			fs.StringVar(&topic, "notice-topic", "", "the originator's notice topic (default: the template's)")
+			fs.StringVar(&sender, "x12-sender", "", "ISA05:ISA06 of the originator's X12 interchanges (ZZ:CLEARING-1): the trading-partner table")
+			fs.StringVar(&group, "x12-group", "", "GS02 of its interchanges, when one ISA sender serves several originators")
 		}
 	})
 	if err != nil {
@@ -221,13 +223,13 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		if fs.NArg() != 1 {
 			return fmt.Errorf("%w: originators %s ID", errUsage, verb)
 		}
-		e := originators.Entry{ID: fs.Arg(0), NoticeTopic: topic}
+		e := originators.Entry{ID: fs.Arg(0), NoticeTopic: topic, X12Sender: sender, X12GroupSender: group}
 		if err := e.Check(); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		id := e.ID
 		if verb == "add" {
-			err = reg.AddOriginator(ctx, id, topic)
+			err = reg.AddOriginator(ctx, e)
 		} else {
 			err = reg.DisableOriginator(ctx, id)
 		}
@@ -242,13 +244,13 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "ORIGINATOR\tNOTICE TOPIC\tACTIVE")
+		fmt.Fprintln(tw, "ORIGINATOR\tNOTICE TOPIC\tACTIVE\tX12 SENDER\tGS02")
 		for _, o := range list {
 			t := o.NoticeTopic
 			if t == "" {
 				t = "(template)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%v\n", o.ID, t, o.Active)
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", o.ID, t, o.Active, dash(o.X12Sender), dash(o.X12GroupSender))
 		}
 		return tw.Flush()
 	}
@@ -264,4 +266,11 @@ func lifecycle(activated, retired *time.Time) string {
 		return "active"
 	}
 	return "imported"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

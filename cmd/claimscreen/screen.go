@@ -12,6 +12,7 @@ import (
 
 	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/config"
+	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/screenfile"
 	"github.com/claimscreen/claimscreen/internal/x12"
@@ -24,6 +25,7 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	cfgPath := fs.String("config", "", "configuration file (JSON): rule severities, decoder limits")
 	acksDir := fs.String("acks", "", "X12 input: write each functional group's 999 into this folder (INTERCHANGE-GROUP.999)")
 	originator := fs.String("originator", "", "X12 input: the originator_id of its claims (default: the interchange's sender id when it is a valid originator id)")
+	registry := fs.String("registry", "", "X12 input: the originator table with its trading-partner columns (x12_sender, x12_group_sender); an unknown sender's claims are dead-lettered UNKNOWN_SENDER")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: claimscreen screen --codesets DIR [--crosswalk FILE|DIR] [--config FILE] [FILE...]")
 		fmt.Fprintln(fs.Output(), "Reads claim.v1 NDJSON, or X12 837 interchanges (told by their content), from the files or standard input,")
@@ -74,10 +76,31 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	if *originator != "" && !claim.ValidOriginatorID(*originator) {
 		return fmt.Errorf("%w: --originator %q must match %s", errUsage, *originator, claim.OriginatorIDPattern)
 	}
+	if *originator != "" && *registry != "" {
+		return fmt.Errorf("%w: --originator and --registry exclude each other", errUsage)
+	}
+	identify := func(ic *x12.Interchange, g *x12.Group) (string, bool) {
+		switch {
+		case *originator != "":
+			return *originator, true
+		case claim.ValidOriginatorID(ic.Sender):
+			return ic.Sender, true
+		}
+		return "X12-SENDER", true
+	}
+	if *registry != "" {
+		table, err := originators.Load(*registry)
+		if err != nil {
+			return err
+		}
+		identify = func(ic *x12.Interchange, g *x12.Group) (string, bool) {
+			return table.Sender(ic.SenderQualifier, ic.Sender, g.Sender)
+		}
+	}
 	for _, in := range inputs {
 		br := bufio.NewReaderSize(in.r, 64<<10)
 		if head, _ := br.Peek(512); x12.Looks(head) {
-			if err := screenX12(ctx, scr, in.name, br, *originator, *acksDir, enc, s.err); err != nil {
+			if err := screenX12(ctx, scr, in.name, br, identify, *acksDir, enc, s.err); err != nil {
 				out.Flush()
 				return err
 			}
@@ -105,7 +128,7 @@ const maxX12 = 64 << 20
 
 // screenX12 screens one X12 input: every CLM of its 837s, through the same
 // decide step; interchange problems go to w.
-func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.Reader, originator, acksDir string, enc *json.Encoder, w io.Writer) error {
+func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.Reader, identify screenfile.Identify, acksDir string, enc *json.Encoder, w io.Writer) error {
 	data, err := io.ReadAll(io.LimitReader(r, maxX12+1))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
@@ -113,13 +136,7 @@ func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.
 	if len(data) > maxX12 {
 		return fmt.Errorf("%s: an X12 input of more than %d bytes", name, maxX12)
 	}
-	if originator == "" {
-		originator = "X12-SENDER"
-		if ics, err := x12.Parse(data); err == nil && claim.ValidOriginatorID(ics[0].Sender) {
-			originator = ics[0].Sender
-		}
-	}
-	acks, notes, err := scr.StreamX12(ctx, name, data, originator, enc)
+	acks, notes, err := scr.StreamX12(ctx, name, data, identify, enc)
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
 	}

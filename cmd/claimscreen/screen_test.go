@@ -214,6 +214,19 @@ func TestScreenX12(t *testing.T) {
 		!strings.Contains(string(ca), "******A7:255~") || !strings.Contains(string(ca), "QTY*AA*1~") {
 		t.Errorf("277CA: %v\n%s", err, ca)
 	}
+	// The trading-partner table: a known sender's claims carry its
+	// originator id; an unknown sender's are dead-lettered, unscreened.
+	reg := filepath.Join(t.TempDir(), "partners.csv")
+	os.WriteFile(reg, []byte("originator_id,notice_topic,active,x12_sender,x12_group_sender\nCLINIC-77,,true,ZZ:CLEARING-1,CLEARING-1\n"), 0o644)
+	_, out3, _ := runCmd(t, "", append(args, "--registry", reg, repo(t, "internal/samples/x12/837p-sample.txt"))...)
+	if strings.Count(out3, `"originator_id":"CLINIC-77"`) != 2 {
+		t.Errorf("known sender: %s", out3)
+	}
+	os.WriteFile(reg, []byte("originator_id,notice_topic,active,x12_sender,x12_group_sender\nCLINIC-77,,true,ZZ:SOMEONE-ELSE,\n"), 0o644)
+	_, out4, _ := runCmd(t, "", append(args, "--registry", reg, repo(t, "internal/samples/x12/837p-sample.txt"))...)
+	if strings.Count(out4, `"outcome":"deadletter","reason":"UNKNOWN_SENDER"`) != 2 {
+		t.Errorf("unknown sender: %s", out4)
+	}
 	// A transaction set with SE01 wrong (every imsweb sample): rejected.
 	if _, err := os.Stat(filepath.Join(testenv.SharedData(t), "x12")); err == nil {
 		_, out, _ := runCmd(t, "", append(args, filepath.Join(testenv.SharedData(t), "x12/imsweb_x12-parser/x223-test.txt"))...)

@@ -8,7 +8,13 @@
 //	CLINIC-0001,notices.clinic-0001,true
 //	OLD-9,,false
 //
-// An empty notice_topic means the notice topic template's.
+// An empty notice_topic means the notice topic template's. The table is
+// also the X12 trading-partner table: two more columns, x12_sender
+// (ISA05:ISA06, such as ZZ:CLEARING-1) and x12_group_sender (GS02, empty
+// for any), say which interchanges are the originator's.
+//
+//	originator_id,notice_topic,active,x12_sender,x12_group_sender
+//	CLEARING-1,,true,ZZ:CLEARING-1,
 package originators
 
 import (
@@ -30,6 +36,9 @@ type Entry struct {
 	ID          string
 	NoticeTopic string // "" for the template's
 	Active      bool
+	// X12Sender is ISA05:ISA06 of the originator's interchanges; "" when
+	// it sends none. X12GroupSender, when set, is the GS02 they carry.
+	X12Sender, X12GroupSender string
 }
 
 // Check reports what is wrong with an entry's id or notice topic.
@@ -39,6 +48,15 @@ func (e Entry) Check() error {
 	}
 	if e.NoticeTopic != "" && !pipeline.ValidTopicName(e.NoticeTopic) {
 		return fmt.Errorf("notice_topic %q is not a valid topic name", e.NoticeTopic)
+	}
+	if e.X12Sender != "" {
+		q, id, ok := strings.Cut(e.X12Sender, ":")
+		if !ok || len(q) != 2 || id == "" || len(id) > 15 {
+			return fmt.Errorf("x12_sender %q must be ISA05:ISA06, a two-character qualifier and an id of up to 15 characters (ZZ:CLEARING-1)", e.X12Sender)
+		}
+	}
+	if e.X12GroupSender != "" && e.X12Sender == "" {
+		return fmt.Errorf("x12_group_sender %q needs an x12_sender", e.X12GroupSender)
 	}
 	return nil
 }
@@ -85,20 +103,28 @@ func Load(path string) (*Table, error) {
 // Parse reads a table file's content; name is used in errors.
 func Parse(name string, r io.Reader) (*Table, error) {
 	t := &Table{entries: map[string]Entry{}}
-	first := true
+	first, fields := true, 3
 	err := codeset.ReadCSV(name, r, func(rec []string, line int) error {
 		if first {
 			first = false
-			if strings.Join(rec, ",") != "originator_id,notice_topic,active" {
-				return errors.New("header must be originator_id,notice_topic,active")
+			switch strings.Join(rec, ",") {
+			case "originator_id,notice_topic,active":
+				fields = 3
+			case "originator_id,notice_topic,active,x12_sender,x12_group_sender":
+				fields = 5
+			default:
+				return errors.New("header must be originator_id,notice_topic,active[,x12_sender,x12_group_sender]")
 			}
 			return nil
 		}
-		if len(rec) != 3 {
-			return fmt.Errorf("%d fields, want 3", len(rec))
+		if len(rec) != fields {
+			return fmt.Errorf("%d fields, want %d", len(rec), fields)
 		}
 		active, err := strconv.ParseBool(strings.TrimSpace(rec[2]))
 		e := Entry{ID: strings.TrimSpace(rec[0]), NoticeTopic: strings.TrimSpace(rec[1]), Active: active}
+		if fields == 5 {
+			e.X12Sender, e.X12GroupSender = strings.TrimSpace(rec[3]), strings.TrimSpace(rec[4])
+		}
 		if cerr := e.Check(); cerr != nil {
 			return cerr
 		}
@@ -132,6 +158,25 @@ func (t *Table) Active() map[string]string {
 		}
 	}
 	return out
+}
+
+// Sender is the trading-partner lookup: the active originator whose
+// interchanges carry ISA05:ISA06 qualifier:id (and GS02 group, when its
+// entry names one). ISA and GS ids are never used as topic names: only the
+// originator id this returns is.
+func (t *Table) Sender(qualifier, id, group string) (string, bool) {
+	key := qualifier + ":" + id
+	found := ""
+	for _, e := range t.entries {
+		if !e.Active || e.X12Sender != key || (e.X12GroupSender != "" && e.X12GroupSender != group) {
+			continue
+		}
+		if found != "" && found != e.ID {
+			return "", false // two originators claim the sender: none is trusted
+		}
+		found = e.ID
+	}
+	return found, found != ""
 }
 
 // Len is the number of originators, active or not.

@@ -69,3 +69,38 @@ func validID(id string) bool {
 	}
 	return true
 }
+
+// The trading-partner columns: an interchange's sender (and GS02, when an
+// entry names it) identifies one active originator, or none.
+func TestSender(t *testing.T) {
+	tab, err := Parse("o.csv", strings.NewReader("originator_id,notice_topic,active,x12_sender,x12_group_sender\n"+
+		"CLEARING-1,,true,ZZ:CLEARING-1,\nHOSP-7,,true,ZZ:BIGHOSP,BH-EAST\nHOSP-8,,true,ZZ:BIGHOSP,BH-WEST\nOLD-1,,false,ZZ:OLDONE,\nLAB-1,,true,,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q, id, group, want string
+		ok                 bool
+	}{
+		{"ZZ", "CLEARING-1", "ANY", "CLEARING-1", true},
+		{"ZZ", "BIGHOSP", "BH-EAST", "HOSP-7", true},
+		{"ZZ", "BIGHOSP", "BH-WEST", "HOSP-8", true},
+		{"ZZ", "BIGHOSP", "BH-NORTH", "", false},
+		{"ZZ", "OLDONE", "", "", false}, // inactive
+		{"01", "CLEARING-1", "", "", false},
+		{"ZZ", "NOBODY", "", "", false},
+	} {
+		if got, ok := tab.Sender(tc.q, tc.id, tc.group); got != tc.want || ok != tc.ok {
+			t.Errorf("%s:%s/%s: %q %v", tc.q, tc.id, tc.group, got, ok)
+		}
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"originator_id,notice_topic,active,x12_sender,x12_group_sender\nA,,true,CLEARING-1,\n", "o.csv:2: x12_sender"},
+		{"originator_id,notice_topic,active,x12_sender,x12_group_sender\nA,,true,,G1\n", "o.csv:2: x12_group_sender"},
+		{"originator_id,notice_topic,active,x12_sender,x12_group_sender\nA,,true\n", "o.csv:2: 3 fields, want 5"},
+	} {
+		if _, err := Parse("o.csv", strings.NewReader(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %s", tc.body, err, tc.want)
+		}
+	}
+}

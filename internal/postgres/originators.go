@@ -18,9 +18,13 @@ func NewOriginators(pool *pgxpool.Pool) *Originators { return &Originators{pool:
 
 // AddOriginator registers (or re-activates) an originator; running
 // services are told (NOTIFY) and take it at once.
-func (r *Originators) AddOriginator(ctx context.Context, id, topic string) error {
-	return change(ctx, r.pool, `INSERT INTO originator (originator_id, notice_topic) VALUES ($1, $2)
-		ON CONFLICT (originator_id) DO UPDATE SET notice_topic = excluded.notice_topic, active = true, updated_at = now()`, "", id, topic)
+func (r *Originators) AddOriginator(ctx context.Context, e originators.Entry) error {
+	if err := e.Check(); err != nil {
+		return err
+	}
+	return change(ctx, r.pool, `INSERT INTO originator (originator_id, notice_topic, x12_sender, x12_group_sender) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (originator_id) DO UPDATE SET notice_topic = excluded.notice_topic, x12_sender = excluded.x12_sender,
+			x12_group_sender = excluded.x12_group_sender, active = true, updated_at = now()`, "", e.ID, e.NoticeTopic, e.X12Sender, e.X12GroupSender)
 }
 
 // DisableOriginator marks an originator inactive; running services are
@@ -32,13 +36,14 @@ func (r *Originators) DisableOriginator(ctx context.Context, id string) error {
 
 // Originator is a registered originator.
 type Originator struct {
-	ID, NoticeTopic string
-	Active          bool
+	ID, NoticeTopic           string
+	Active                    bool
+	X12Sender, X12GroupSender string
 }
 
 // List lists every registered originator.
 func (r *Originators) List(ctx context.Context) ([]Originator, error) {
-	rows, err := r.pool.Query(ctx, `SELECT originator_id, notice_topic, active FROM originator ORDER BY originator_id`)
+	rows, err := r.pool.Query(ctx, `SELECT originator_id, notice_topic, active, x12_sender, x12_group_sender FROM originator ORDER BY originator_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +51,7 @@ func (r *Originators) List(ctx context.Context) ([]Originator, error) {
 	var out []Originator
 	for rows.Next() {
 		var o Originator
-		if err := rows.Scan(&o.ID, &o.NoticeTopic, &o.Active); err != nil {
+		if err := rows.Scan(&o.ID, &o.NoticeTopic, &o.Active, &o.X12Sender, &o.X12GroupSender); err != nil {
 			return nil, err
 		}
 		out = append(out, o)
@@ -63,7 +68,7 @@ func (r *Originators) Load(ctx context.Context) (*originators.Table, error) {
 	}
 	entries := make([]originators.Entry, len(all))
 	for i, o := range all {
-		entries[i] = originators.Entry{ID: o.ID, NoticeTopic: o.NoticeTopic, Active: o.Active}
+		entries[i] = originators.Entry{ID: o.ID, NoticeTopic: o.NoticeTopic, Active: o.Active, X12Sender: o.X12Sender, X12GroupSender: o.X12GroupSender}
 	}
 	return originators.New(entries)
 }

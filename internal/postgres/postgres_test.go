@@ -12,6 +12,7 @@ import (
 
 	"github.com/claimscreen/claimscreen/internal/civil"
 	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/samples"
 	"github.com/claimscreen/claimscreen/internal/testenv"
 	"github.com/claimscreen/claimscreen/pipeline/pipelinetest"
@@ -175,8 +176,8 @@ func TestChartsAndOriginators(t *testing.T) {
 	if o, _ := orgs.Load(ctx); o != nil {
 		t.Error("an empty originator table is enforced")
 	}
-	orgs.AddOriginator(ctx, "LAB-0042", "")
-	orgs.AddOriginator(ctx, "CLINIC-1", "notices.clinic-1")
+	orgs.AddOriginator(ctx, originators.Entry{ID: "LAB-0042"})
+	orgs.AddOriginator(ctx, originators.Entry{ID: "CLINIC-1", NoticeTopic: "notices.clinic-1", X12Sender: "ZZ:CLINIC1"})
 	if err := orgs.DisableOriginator(ctx, "CLINIC-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +193,14 @@ func TestChartsAndOriginators(t *testing.T) {
 	}
 	if _, ok := o.Lookup("LAB-0042"); !ok {
 		t.Error("an added originator is not active")
+	}
+	// The trading-partner columns come back (CLINIC-1 is disabled, so no
+	// sender identifies it).
+	if list, _ := orgs.List(ctx); len(list) != 2 || list[0].X12Sender != "ZZ:CLINIC1" {
+		t.Errorf("list: %+v", list)
+	}
+	if _, ok := o.Sender("ZZ", "CLINIC1", ""); ok {
+		t.Error("a disabled originator's sender identifies it")
 	}
 }
 

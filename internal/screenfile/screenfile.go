@@ -203,6 +203,15 @@ func (f *Screener) Summary(w io.Writer) {
 	}
 }
 
+// ReasonUnknownSender is the dead-letter reason of a claim whose
+// interchange's sender the trading-partner table does not know: it is never
+// screened, and nothing is acknowledged.
+const ReasonUnknownSender = "UNKNOWN_SENDER"
+
+// Identify names the originator of a functional group, from the
+// trading-partner table; false when the sender is unknown.
+type Identify func(ic *x12.Interchange, g *x12.Group) (string, bool)
+
 // ReasonX12Rejected is the dead-letter reason of a claim whose transaction
 // set the envelope checks reject: it is not screened.
 const ReasonX12Rejected = "X12_REJECTED"
@@ -215,12 +224,14 @@ type Ack struct {
 }
 
 // StreamX12 screens every CLM of the 837 transaction sets in data, in file
-// order, writing one decision per CLM to enc, and returns the 999 of every
-// functional group. The claims of a set the 999 rejects (an envelope error,
-// IK5, or a hierarchy the mapping refuses) are not screened: each gets a
-// deadletter decision that says why. originator is the claims'
-// originator_id. notes are the interchange-level problems (TA1 notes).
-func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, originator string, enc *json.Encoder) (acks []Ack, notes []string, err error) {
+// order, writing one decision per CLM to enc, and returns the TA1, 999 and
+// 277CA due. The claims of a set the 999 rejects (an envelope error, IK5,
+// or a hierarchy the mapping refuses) are not screened: each gets a
+// deadletter decision that says why. identify names each group's
+// originator; the claims of a group whose sender it does not know are
+// dead-lettered UNKNOWN_SENDER, never screened, and get no acknowledgement.
+// notes are the interchange-level problems (TA1 notes).
+func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, identify Identify, enc *json.Encoder) (acks []Ack, notes []string, err error) {
 	ics, err := x12.Parse(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
@@ -234,6 +245,21 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, orig
 			acks = append(acks, Ack{Name: ic.Control + ".ta1", Body: x12.TA1(ic)})
 		}
 		for _, g := range ic.Groups {
+			originator, known := identify(ic, g)
+			if !known {
+				for _, set := range g.Sets {
+					cs, _ := x12.Claims(ic, g, set, now)
+					for _, c := range cs {
+						f.lines++
+						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, "", ReasonUnknownSender,
+							fmt.Sprintf("interchange %s: sender %s:%s (GS02 %s) is not in the trading-partner table", ic.Control, ic.SenderQualifier, ic.Sender, g.Sender))})
+					}
+				}
+				if _, err := f.flush(ctx, enc); err != nil {
+					return acks, notes, err
+				}
+				continue
+			}
 			results, _ := x12.Results(ic, g, func(s *x12.Set) ([]x12.Claim, error) {
 				if s.ID != "837" {
 					return nil, fmt.Errorf("transaction set %s is a %s, not an 837", s.Control, s.ID)

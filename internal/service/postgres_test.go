@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/claimscreen/claimscreen/internal/codeset"
+	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/postgres"
 	"github.com/claimscreen/claimscreen/internal/samples"
 	"github.com/claimscreen/claimscreen/internal/testenv"
@@ -196,7 +197,7 @@ func TestOriginatorTableReload(t *testing.T) {
 	}
 	defer pool.Close()
 	reg := postgres.NewOriginators(pool)
-	if err := reg.AddOriginator(context.Background(), "ORG-B", ""); err != nil {
+	if err := reg.AddOriginator(context.Background(), originators.Entry{ID: "ORG-B"}); err != nil {
 		t.Fatal(err)
 	}
 	svc, stop := e.startSvc(context.Background(), false)
@@ -219,7 +220,7 @@ func TestOriginatorTableReload(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	if err := reg.AddOriginator(context.Background(), "ORG-A", ""); err != nil {
+	if err := reg.AddOriginator(context.Background(), originators.Entry{ID: "ORG-A"}); err != nil {
 		t.Fatal(err)
 	}
 	wait(true)
