@@ -9,7 +9,7 @@ BIN := bin/claimscreen
 FUZZTIME ?= 30000x
 # The domain: pure, deterministic, no I/O. pipeline/ owns the loop and its
 # interfaces and may log, but never imports a Kafka or PostgreSQL client.
-DOMAIN := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice ./internal/x12
+DOMAIN := ./internal/civil ./internal/rule ./internal/claim ./internal/codeset ./internal/crosswalk ./internal/screening ./internal/notice ./internal/x12 ./internal/x12intake
 PURE := $(DOMAIN) ./pipeline/...
 
 .PHONY: all build demo test unit oracles faults chaos fuzz lint bench clean

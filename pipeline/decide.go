@@ -30,6 +30,7 @@ import (
 type Decider struct {
 	topics      Topics
 	originators Originators
+	intakes     map[string]Intake
 	dec         *claim.Decoder
 	screener    *atomic.Pointer[screening.Screener]
 	ledger      Ledger
@@ -71,7 +72,7 @@ func NewDecider(cfg Config, ledger Ledger, screener *atomic.Pointer[screening.Sc
 		log = zap.NewNop()
 	}
 	return &Decider{
-		topics: cfg.Topics, originators: cfg.Originators, dec: dec, screener: screener, ledger: ledger,
+		topics: cfg.Topics, originators: cfg.Originators, intakes: cfg.Intakes, dec: dec, screener: screener, ledger: ledger,
 		exists: NewTopicCache(topics.Exists, cfg.TopicRecheck, cfg.Now),
 		retry:  cfg.retry(obs, log), obs: obs, log: log, now: cfg.Now,
 	}
@@ -157,12 +158,18 @@ func (b *Batch) Result(i int) Result {
 // when ctx ends while the ledger or the brokers are retried; nothing of the
 // batch is then recorded as published.
 func (d *Decider) Decide(ctx context.Context, msgs []Message) (*Batch, error) {
-	b := &Batch{Messages: msgs, items: make([]item, len(msgs)), start: d.now()}
+	b := &Batch{Messages: msgs, start: d.now()}
+	work, splits := d.split(msgs)
+	b.items = make([]item, len(work))
 	items := b.items
 	sc := d.screener.Load()
 	forEach(len(items), func(i int) {
 		it := &items[i]
-		it.msg = msgs[i]
+		it.msg = work[i].msg
+		if work[i].dead != "" {
+			d.deadLetter(it, work[i].dead, work[i].detail)
+			return
+		}
 		if d.decode(it) && d.identify(it) {
 			it.body, it.hash = it.claim.Encode()
 		}
@@ -182,7 +189,90 @@ func (d *Decider) Decide(ctx context.Context, msgs []Message) (*Batch, error) {
 		return nil, err
 	}
 	b.collect()
+	if err := d.acknowledge(ctx, b, splits); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// workItem is one message to decide: an input message, or a claim an
+// intake split one into.
+type workItem struct {
+	msg          Message
+	dead, detail string // an intake dead-letters the input message
+}
+
+// splitGroup is the claims of one input message an intake split, as
+// items first..first+n-1.
+type splitGroup struct {
+	first, n int
+	split    Split
+}
+
+// split expands the messages of the intakes' topics into their claims.
+func (d *Decider) split(msgs []Message) ([]workItem, []splitGroup) {
+	if len(d.intakes) == 0 {
+		work := make([]workItem, len(msgs))
+		for i, m := range msgs {
+			work[i].msg = m
+		}
+		return work, nil
+	}
+	var work []workItem
+	var groups []splitGroup
+	for _, m := range msgs {
+		in, ok := d.intakes[m.Topic]
+		if !ok {
+			work = append(work, workItem{msg: m})
+			continue
+		}
+		sp := in.Split(m)
+		if sp.Reason != "" {
+			work = append(work, workItem{msg: m, dead: sp.Reason, detail: sp.Detail})
+			continue
+		}
+		groups = append(groups, splitGroup{first: len(work), n: len(sp.Claims), split: sp})
+		for _, c := range sp.Claims {
+			work = append(work, workItem{msg: c})
+		}
+	}
+	return work, groups
+}
+
+// acknowledge adds each split message's acknowledgements to the batch's
+// outputs: on the originator's notice topic, after the claims' outputs.
+// They are owed when one of its claims publishes here, or when it has no
+// claim to publish at all (every set rejected): a redelivery of a message
+// whose claims were all published before publishes nothing again.
+func (d *Decider) acknowledge(ctx context.Context, b *Batch, groups []splitGroup) error {
+	for _, g := range groups {
+		if g.split.Acks == nil {
+			continue
+		}
+		owed := g.n == 0
+		results := make([]Result, g.n)
+		for k := 0; k < g.n; k++ {
+			it := &b.items[g.first+k]
+			results[k] = b.Result(g.first + k)
+			owed = owed || it.publishes()
+		}
+		if !owed {
+			continue
+		}
+		topic, ok, err := d.topicOf(ctx, g.split.Originator, screening.Rejected)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			d.log.Warn("acknowledgements not sent: the notice topic does not exist", zap.String("topic", topic))
+			continue
+		}
+		for _, a := range g.split.Acks(results) {
+			b.Outputs = append(b.Outputs, Output{Topic: topic, Key: []byte(a.Key), Value: a.Value, Headers: []Header{
+				{HeaderContentType, []byte(a.ContentType)}, {HeaderSchema, []byte(a.Schema)}}})
+		}
+	}
+	return nil
 }
 
 // decode turns a message into a claim, or dead-letters it.

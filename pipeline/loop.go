@@ -14,10 +14,14 @@ import (
 
 // Config of a pipeline. Zero durations and sizes take the defaults.
 type Config struct {
-	BatchSize       int           // most messages a batch, default 500
-	BatchWait       time.Duration // longest wait to fill a batch, default 50ms
-	Topics          Topics
-	Originators     Originators   // nil: any valid originator id
+	BatchSize   int           // most messages a batch, default 500
+	BatchWait   time.Duration // longest wait to fill a batch, default 50ms
+	Topics      Topics
+	Originators Originators // nil: any valid originator id
+	// Intakes read the input formats other than claim.v1, by input topic
+	// (X12 on claims.x12.submitted): each message is split into claims,
+	// which take the decide step, and answered with acknowledgements.
+	Intakes         map[string]Intake
 	ShutdownTimeout time.Duration // to finish the batch in hand, default 30s
 	RetryMin        time.Duration // first retry delay, default 100ms
 	RetryMax        time.Duration // longest retry delay, default 5s

@@ -21,6 +21,7 @@ import (
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
 	"github.com/claimscreen/claimscreen/internal/x12"
+	"github.com/claimscreen/claimscreen/internal/x12intake"
 	"github.com/claimscreen/claimscreen/pipeline"
 	"github.com/claimscreen/claimscreen/pipeline/mem"
 )
@@ -248,7 +249,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 			originator, known := identify(ic, g)
 			if !known {
 				for _, set := range g.Sets {
-					cs, _ := x12.Claims(ic, g, set, now)
+					cs, _ := x12.Claims(ic, g, set, time.Time{})
 					for _, c := range cs {
 						f.lines++
 						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, "", ReasonUnknownSender,
@@ -264,14 +265,14 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 				if s.ID != "837" {
 					return nil, fmt.Errorf("transaction set %s is a %s, not an 837", s.Control, s.ID)
 				}
-				return x12.Claims(ic, g, s, now)
+				return x12.Claims(ic, g, s, time.Time{})
 			})
 			acks = append(acks, Ack{Name: fmt.Sprintf("%s-%s.999", ic.Control, g.Control), Body: x12.Ack999(ic, g, results)})
 			for _, r := range results {
 				if r.Set.ID != "837" {
 					continue
 				}
-				cs, _ := x12.Claims(ic, g, r.Set, now)
+				cs, _ := x12.Claims(ic, g, r.Set, time.Time{})
 				why := ""
 				switch {
 				case len(r.Set.Errors) > 0:
@@ -303,44 +304,11 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 				}
 				statuses := make([]x12.ClaimStatus, len(cs))
 				for i, c := range cs {
-					statuses[i] = statusOf(c, decided[i])
+					statuses[i] = x12intake.StatusOf(c, decided[i])
 				}
 				acks = append(acks, Ack{Name: fmt.Sprintf("%s-%s-%s.277ca", ic.Control, g.Control, r.Set.Control), Body: x12.Ack277CA(ic, g, r.Set, statuses, now)})
 			}
 		}
 	}
 	return acks, notes, nil
-}
-
-// statusOf is what the 277CA says of a claim's decision: accepted (held
-// claims too, pending with their reason), or rejected with the 277CA
-// statuses of its rejecting findings.
-func statusOf(c x12.Claim, r pipeline.Result) x12.ClaimStatus {
-	st := x12.ClaimStatus{Claim: c, DecisionID: r.DecisionID}
-	if r.Decision == nil { // the mapped claim could not be decoded
-		st.Codes = []string{"A7:21"}
-		return st
-	}
-	d := r.Decision
-	switch d.Outcome {
-	case screening.Accepted:
-		st.Accepted = true
-	case screening.Held:
-		st.Accepted = true
-		for _, fd := range d.Findings {
-			if fd.Severity == rule.Hold {
-				st.Pending = fd.Message
-				break
-			}
-		}
-	default:
-		seen := map[string]bool{}
-		for _, fd := range d.Findings {
-			if fd.Severity == rule.Reject && fd.X12 != "" && !seen[fd.X12] {
-				seen[fd.X12] = true
-				st.Codes = append(st.Codes, fd.X12)
-			}
-		}
-	}
-	return st
 }

@@ -98,8 +98,8 @@ type hl struct {
 
 // Claims maps every CLM of an 837 transaction set onto claim.v1. The form
 // is professional for 005010X222* and institutional for 005010X223*.
-// received is the claim.v1 received_at when the interchange says nothing
-// better (BHT04/BHT05 otherwise).
+// received is the claims' received_at (the service passes the Kafka
+// timestamp); zero takes BHT04/BHT05, as for a file.
 func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, error) {
 	form := ""
 	switch {
@@ -189,7 +189,9 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		switch seg.ID() {
 		case "BHT":
 			trace = seg.E(3)
-			if t, err := time.Parse("20060102 1504", seg.E(4)+" "+padTime(seg.E(5))); err == nil {
+			// A file's claims were received when the interchange was made
+			// (BHT04/BHT05); the service's, at the Kafka timestamp.
+			if t, err := time.Parse("20060102 1504", seg.E(4)+" "+padTime(seg.E(5))); err == nil && received.IsZero() {
 				receivedAt = t.UTC().Format(time.RFC3339)
 			}
 		case "HL":

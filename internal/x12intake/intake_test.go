@@ -1,0 +1,132 @@
+package x12intake
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/originators"
+	"github.com/claimscreen/claimscreen/internal/samples"
+	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/internal/testenv"
+	"github.com/claimscreen/claimscreen/pipeline"
+	"github.com/claimscreen/claimscreen/pipeline/mem"
+)
+
+const x12Topic = "claims.x12.submitted"
+
+type env struct {
+	src    *mem.Source
+	sink   *mem.Sink
+	ledger *mem.Ledger
+	p      *pipeline.Pipeline
+}
+
+func newEnv(t *testing.T, partners string) *env {
+	t.Helper()
+	sc, err := samples.Screener(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ptr atomic.Pointer[screening.Screener]
+	ptr.Store(sc)
+	table, err := originators.Parse("partners.csv", strings.NewReader("originator_id,notice_topic,active,x12_sender,x12_group_sender\n"+partners))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{src: mem.NewSource(), sink: mem.NewSink("claims.review", "claims.held", "claims.deadletter", "claims.notices.CLINIC-77"), ledger: mem.NewLedger()}
+	cfg := pipeline.Config{Intakes: map[string]pipeline.Intake{x12Topic: &Intake{Partners: table}}, RetryMin: time.Millisecond, RetryMax: time.Millisecond}
+	e.p = pipeline.New(cfg, e.src, e.sink, e.ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
+	return e
+}
+
+func sample(t *testing.T) []byte {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "internal", "samples", "x12", "837p-sample.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// An interchange on the X12 topic: its claims take the decide step (one
+// ledger row each, review and notice as for claim.v1), and its 999 and
+// 277CA go to the originator's notice topic; a redelivery publishes
+// nothing again.
+func TestInterchangeThroughThePipeline(t *testing.T) {
+	e := newEnv(t, "CLINIC-77,,true,ZZ:CLEARING-1,\n")
+	ctx := context.Background()
+	m := pipeline.Message{Topic: x12Topic, Partition: 0, Offset: 7, Key: []byte("CLEARING-1"), Value: sample(t), Time: time.Date(2025, 11, 20, 10, 0, 0, 0, time.UTC)}
+	e.src.Add(m)
+	batch, _ := e.src.Fetch(ctx, 10, 0)
+	if err := e.p.ProcessBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	review, notices := e.sink.Messages("claims.review"), e.sink.Messages("claims.notices.CLINIC-77")
+	if len(review) != 1 || string(review[0].Key) != "CLINIC-77/X12-2001" || e.ledger.Len() != 2 || e.src.Committed() != 1 {
+		t.Fatalf("review %d (%v), ledger %d, committed %d", len(review), review, e.ledger.Len(), e.src.Committed())
+	}
+	schemas := map[string][]byte{}
+	for _, n := range notices {
+		schemas[pipeline.HeaderValue(n.Headers, pipeline.HeaderSchema)] = n.Value
+		if s := pipeline.HeaderValue(n.Headers, pipeline.HeaderSchema); s != "notice.v1" && pipeline.HeaderValue(n.Headers, pipeline.HeaderContentType) != ContentType {
+			t.Errorf("%s: content type %q", s, pipeline.HeaderValue(n.Headers, pipeline.HeaderContentType))
+		}
+	}
+	// The sample's ISA14 is 1, so a TA1 answers the interchange too.
+	if len(notices) != 4 || schemas["notice.v1"] == nil || !bytes.Contains(schemas[SchemaTA1], []byte("TA1*000000101*")) || !bytes.Contains(schemas[Schema999], []byte("IK5*A~")) ||
+		!bytes.Contains(schemas[Schema277CA], []byte("TRN*2*X12-2002~\nSTC*A7:254*20251120*")) {
+		t.Fatalf("notices: %d %v", len(notices), schemas)
+	}
+	// The claims carry the Kafka timestamp as received_at, and the
+	// originator from the trading-partner table.
+	if !bytes.Contains(review[0].Value, []byte(`"received_at":"2025-11-20T10:00:00Z"`)) || !bytes.Contains(review[0].Value, []byte(`"originator_id":"CLINIC-77"`)) {
+		t.Errorf("review: %s", review[0].Value)
+	}
+	// Redelivered: answered from the ledger, nothing published again.
+	if err := e.p.ProcessBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.sink.Messages("claims.review")) != 1 || len(e.sink.Messages("claims.notices.CLINIC-77")) != 4 || e.ledger.Len() != 2 {
+		t.Errorf("redelivery published again")
+	}
+}
+
+// An unknown sender's interchange is dead-lettered whole, bytes kept,
+// never screened.
+func TestUnknownSender(t *testing.T) {
+	e := newEnv(t, "CLINIC-77,,true,ZZ:SOMEONE-ELSE,\n")
+	ctx := context.Background()
+	data := sample(t)
+	e.src.Add(pipeline.Message{Topic: x12Topic, Value: data, Time: time.Now()})
+	batch, _ := e.src.Fetch(ctx, 10, 0)
+	if err := e.p.ProcessBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	dead := e.sink.Messages("claims.deadletter")
+	if len(dead) != 1 || pipeline.HeaderValue(dead[0].Headers, pipeline.HeaderReason) != pipeline.ReasonUnknownSender || !bytes.Equal(dead[0].Value, data) || e.ledger.Len() != 0 {
+		t.Fatalf("dead letters %d, ledger %d", len(dead), e.ledger.Len())
+	}
+	// Too large, and not X12 at all.
+	for _, tc := range []struct {
+		value  []byte
+		reason string
+	}{{bytes.Repeat([]byte("x"), 100), pipeline.ReasonMalformed}} {
+		e.src.Add(pipeline.Message{Topic: x12Topic, Value: tc.value, Time: time.Now()})
+		b, _ := e.src.Fetch(ctx, 10, 0)
+		e.p.ProcessBatch(ctx, b)
+		d := e.sink.Messages("claims.deadletter")
+		if got := pipeline.HeaderValue(d[len(d)-1].Headers, pipeline.HeaderReason); got != tc.reason {
+			t.Errorf("reason %s, want %s", got, tc.reason)
+		}
+	}
+	small := &Intake{MaxBytes: 10}
+	if sp := small.Split(pipeline.Message{Value: data}); sp.Reason != pipeline.ReasonTooLarge {
+		t.Errorf("too large: %+v", sp.Reason)
+	}
+}

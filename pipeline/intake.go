@@ -1,0 +1,36 @@
+package pipeline
+
+// Intake is an input format beside claim.v1: it splits one input message
+// into claim.v1 messages and, once they are decided, writes the
+// acknowledgements owed to their sender. It never routes, records or
+// commits: the decide step does that for every claim, as for claim.v1.
+type Intake interface {
+	Split(m Message) Split
+}
+
+// Split is what an intake made of one message.
+type Split struct {
+	// Claims are claim.v1 messages (Value), in input order; their position
+	// is the input message's.
+	Claims []Message
+	// Originator is whose the message is, for the acknowledgements' topic.
+	Originator string
+	// Acks builds the acknowledgements from the claims' results (in the
+	// order of Claims); nil when none are owed.
+	Acks func(results []Result) []Ack
+	// Reason and Detail, when Reason is set, dead-letter the whole message.
+	Reason, Detail string
+}
+
+// Ack is an acknowledgement to publish on the originator's notice topic.
+type Ack struct {
+	Schema      string // header schema: x12-999, x12-277ca, x12-ta1
+	ContentType string // header content-type: application/edi-x12
+	Key         string
+	Value       []byte
+}
+
+// Reasons an intake dead-letters a message for.
+const (
+	ReasonUnknownSender = "UNKNOWN_SENDER" // the trading-partner table does not know it
+)
