@@ -456,6 +456,11 @@ func (d *Decider) encode(items []item) error {
 			failed.Store(&err)
 			return
 		}
+		// Where an intake's claim came from (X12: ISA13/GS06/ST02/CLM
+		// position) goes with its decision.
+		if src := HeaderValue(it.msg.Headers, HeaderSource); src != "" {
+			out.Headers = append(out.Headers, Header{HeaderSource, []byte(src)})
+		}
 		it.output = &out
 	})
 	if e := failed.Load(); e != nil {

@@ -93,6 +93,10 @@ const (
 	HeaderSrcTopic    = "source-topic"
 	HeaderSrcPart     = "source-partition"
 	HeaderSrcOffset   = "source-offset"
+	// HeaderSource is where in its input message a claim was, for an
+	// intake's claims (X12: "x12:ISA13/GS06/ST02/n", n the CLM's place in
+	// the set); review, held and notice messages carry it on.
+	HeaderSource = "claim-source"
 	// HeaderRequeuedFrom marks a message produced back from the dead-letter
 	// topic: partition/offset there.
 	HeaderRequeuedFrom = "requeued-from"

@@ -109,7 +109,7 @@ func newChaos(t *testing.T, orgs []string) *chaos {
 	if _, err := conn.CreateTopics(ctx, []string{c.topic("submitted")}, 6, 1); err != nil {
 		t.Fatal(err)
 	}
-	out := []string{c.topic("review"), c.topic("held"), c.topic("deadletter")}
+	out := []string{c.topic("x12"), c.topic("review"), c.topic("held"), c.topic("deadletter")}
 	for _, o := range orgs {
 		out = append(out, c.topic("notices."+o))
 	}
@@ -154,7 +154,7 @@ func (c *chaos) start() *proc {
 	// The reference data comes from the database (the imported samples),
 	// as in production.
 	p.cmd = exec.Command(claimscreenBinary(t), "serve", "--brokers", strings.Join(c.brokers, ","), "--database-url", c.dbURL,
-		"--http-addr", p.addr, "--group", c.prefix+"-group", "--input-topic", c.topic("submitted"),
+		"--http-addr", p.addr, "--group", c.prefix+"-group", "--input-topic", c.topic("submitted"), "--x12-topic", c.topic("x12"),
 		"--review-topic", c.topic("review"), "--held-topic", c.topic("held"), "--deadletter-topic", c.topic("deadletter"),
 		"--notice-topic-template", c.prefix+".notices.{originator}", "--batch-size", fmt.Sprint(chaosBatch), "--batch-wait-ms", "20",
 		"--session-timeout-ms", "6000", "--log-level", "debug")

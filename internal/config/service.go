@@ -51,6 +51,7 @@ func (k *Kafka) Validate() error {
 // Topics are the topics the service reads and writes.
 type Topics struct {
 	Input          string
+	X12            string // X12 837 interchanges, one a message; "" reads none
 	Review         string
 	Held           string
 	DeadLetter     string
@@ -64,7 +65,17 @@ func (t *Topics) Pipeline() pipeline.Topics {
 
 // Base are the topics that exist whatever the originators: input, review,
 // held and dead letters.
-func (t *Topics) Base() []string { return []string{t.Input, t.Review, t.Held, t.DeadLetter} }
+func (t *Topics) Base() []string {
+	return append(t.Inputs(), t.Review, t.Held, t.DeadLetter)
+}
+
+// Inputs are the topics the service reads: claim.v1, then X12 when set.
+func (t *Topics) Inputs() []string {
+	if t.X12 == "" {
+		return []string{t.Input}
+	}
+	return []string{t.Input, t.X12}
+}
 
 // Validate implements the part's checks.
 func (t *Topics) Validate() error {
@@ -73,6 +84,12 @@ func (t *Topics) Validate() error {
 		if !pipeline.ValidTopicName(v) {
 			errs = append(errs, fmt.Errorf("%s %q is not a valid Kafka topic name", name, v))
 		}
+	}
+	if t.X12 != "" && !pipeline.ValidTopicName(t.X12) {
+		errs = append(errs, fmt.Errorf("x12-topic %q is not a valid Kafka topic name", t.X12))
+	}
+	if t.X12 != "" && t.X12 == t.Input {
+		errs = append(errs, fmt.Errorf("x12-topic and input-topic are both %q: claim.v1 and X12 need topics of their own", t.X12))
 	}
 	if !strings.Contains(t.NoticeTemplate, pipeline.OriginatorPlaceholder) || !pipeline.ValidTopicName(t.Pipeline().NoticeTopic("X")) {
 		errs = append(errs, fmt.Errorf("notice-topic-template %q must contain %s and otherwise only letters, digits, '.', '_' and '-'", t.NoticeTemplate, pipeline.OriginatorPlaceholder))
@@ -89,6 +106,10 @@ type Consumer struct {
 	ShutdownTimeout time.Duration
 	SessionTimeout  time.Duration
 	TopicRecheck    time.Duration
+	// MaxInterchangeBytes is the largest X12 message taken (bigger ones
+	// are dead-lettered TOO_LARGE); the reader fetches and the writer
+	// writes messages up to this size.
+	MaxInterchangeBytes int
 }
 
 // Validate implements the part's checks.
@@ -339,6 +360,7 @@ var Settings = []Setting{
 	mk("embedded-addr", "CLAIMSCREEN_EMBEDDED_ADDR", "127.0.0.1:9092", "address of the embedded broker", str(groupKafka, func(p parts) *string { return &p.kafka.EmbeddedAddr })),
 	mk("group", "CLAIMSCREEN_GROUP", "claimscreen", "Kafka consumer group", str(groupConsumer, func(p parts) *string { return &p.consumer.GroupID })),
 	mk("input-topic", "CLAIMSCREEN_INPUT_TOPIC", "claims.submitted", "topic of submitted claims (claim.v1)", str(groupTopics, func(p parts) *string { return &p.topics.Input })),
+	mk("x12-topic", "CLAIMSCREEN_X12_TOPIC", "claims.x12.submitted", "topic of submitted X12 837 interchanges, one a message; empty reads none", str(groupTopics, func(p parts) *string { return &p.topics.X12 })),
 	mk("review-topic", "CLAIMSCREEN_REVIEW_TOPIC", "claims.review", "topic of accepted claims (review.v1)", str(groupTopics, func(p parts) *string { return &p.topics.Review })),
 	mk("held-topic", "CLAIMSCREEN_HELD_TOPIC", "claims.held", "topic of held claims", str(groupTopics, func(p parts) *string { return &p.topics.Held })),
 	mk("deadletter-topic", "CLAIMSCREEN_DEADLETTER_TOPIC", "claims.deadletter", "topic of messages that cannot be answered", str(groupTopics, func(p parts) *string { return &p.topics.DeadLetter })),
@@ -352,6 +374,7 @@ var Settings = []Setting{
 	mk("batch-wait-ms", "CLAIMSCREEN_BATCH_WAIT_MS", "50", "longest wait to fill a batch, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.BatchWait })),
 	mk("shutdown-timeout-ms", "CLAIMSCREEN_SHUTDOWN_TIMEOUT_MS", "30000", "time to finish the batch in hand on SIGTERM, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.ShutdownTimeout })),
 	mk("session-timeout-ms", "CLAIMSCREEN_SESSION_TIMEOUT_MS", "10000", "consumer group session timeout: how long the group waits for an instance that stopped answering before its partitions move, in milliseconds (the broker allows 6000 to 1800000 by default)", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.SessionTimeout })),
+	mk("max-interchange-bytes", "CLAIMSCREEN_MAX_INTERCHANGE_BYTES", "16777216", "largest X12 interchange message taken, in bytes (bigger ones are dead-lettered TOO_LARGE); the brokers' message.max.bytes must allow it", integer(groupConsumer, func(p parts) *int { return &p.consumer.MaxInterchangeBytes }, 1024)),
 	mk("topic-recheck-ms", "CLAIMSCREEN_TOPIC_RECHECK_MS", "30000", "how long a notice topic found missing is taken as missing before the brokers are asked again, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.TopicRecheck })),
 	mk("http-addr", "CLAIMSCREEN_HTTP_ADDR", "127.0.0.1:8080", "address of /metrics, /healthz and /readyz", str(groupHTTP, func(p parts) *string { return &p.http.Addr })),
 	mk("log-level", "CLAIMSCREEN_LOG_LEVEL", "info", "debug, info, warn or error", str(groupLog, func(p parts) *string { return &p.log.Level })),

@@ -252,6 +252,7 @@ func (c *Conn) Backlog(ctx context.Context, topic, group string) (int64, error) 
 // SourceConfig configures a consumer group source.
 type SourceConfig struct {
 	Topic    string
+	Topics   []string // several topics in one group, instead of Topic
 	GroupID  string
 	MaxBytes int // largest fetch, default 10 MiB
 	// SessionTimeout and RebalanceTimeout: kafka-go defaults when zero.
@@ -279,12 +280,13 @@ func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 		log = zap.NewNop()
 	}
 	rc := kafka.ReaderConfig{
-		Brokers:  c.Brokers,
-		GroupID:  cfg.GroupID,
-		Topic:    cfg.Topic,
-		Dialer:   c.dialer,
-		MinBytes: 1,
-		MaxBytes: cfg.MaxBytes,
+		Brokers:     c.Brokers,
+		GroupID:     cfg.GroupID,
+		Topic:       cfg.Topic,
+		GroupTopics: cfg.Topics,
+		Dialer:      c.dialer,
+		MinBytes:    1,
+		MaxBytes:    cfg.MaxBytes,
 		// kafka-go sets the connection's read deadline to MaxWait and asks
 		// the broker to hold an idle fetch for MaxWait less its RTT
 		// allowance (1s, or a quarter of MaxWait when MaxWait is shorter).
@@ -356,6 +358,11 @@ func (s *Source) Close() error { return s.r.Close() }
 type SinkConfig struct {
 	BatchTimeout time.Duration // default 1ms: a sink writes whole batches, waiting adds latency (kafka-go's 1s default would add a second to every batch)
 	BatchSize    int           // default 1000
+	// BatchBytes is the most one produce batch to a partition holds, and
+	// so the largest message written: default 1,000,000, under the
+	// brokers' default message.max.bytes (1 MiB). The brokers'
+	// message.max.bytes must allow it.
+	BatchBytes int
 }
 
 // Sink writes outputs with one Writer; each message names its topic.
@@ -373,13 +380,16 @@ func (c *Conn) NewSink(cfg SinkConfig) *Sink {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 1000000
+	}
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(c.Brokers...),
 		Balancer:               &kafka.Hash{},
 		RequiredAcks:           kafka.RequireAll,
 		BatchTimeout:           cfg.BatchTimeout,
 		BatchSize:              cfg.BatchSize,
-		BatchBytes:             1000000, // under the brokers' default message.max.bytes (1 MiB)
+		BatchBytes:             int64(cfg.BatchBytes),
 		MaxAttempts:            3,
 		WriteBackoffMin:        50 * time.Millisecond,
 		WriteBackoffMax:        500 * time.Millisecond,
@@ -509,7 +519,7 @@ func (c *Conn) Drain(ctx context.Context, topic string, n int) ([]pipeline.Messa
 // no message has come for idle (0: it stops at n).
 func (c *Conn) DrainIdle(ctx context.Context, topic string, n int, idle time.Duration) ([]pipeline.Message, error) {
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: topic, Dialer: c.dialer,
-		GroupID: fmt.Sprintf("claimscreen-drain-%d", time.Now().UnixNano()), StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+		GroupID: fmt.Sprintf("claimscreen-drain-%d", time.Now().UnixNano()), StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond, MaxBytes: 32 << 20})
 	defer r.Close()
 	var out []pipeline.Message
 	for {

@@ -210,6 +210,15 @@ func (l *Live) Lookup(id string) (string, bool) {
 	return "", true
 }
 
+// Sender is Table.Sender of the table in force; no sender is known while
+// none is.
+func (l *Live) Sender(qualifier, id, group string) (string, bool) {
+	if t := l.t.Load(); t != nil {
+		return t.Sender(qualifier, id, group)
+	}
+	return "", false
+}
+
 // Active implements pipeline.Originators; nil while no table is in force.
 func (l *Live) Active() map[string]string {
 	if t := l.t.Load(); t != nil {

@@ -97,7 +97,7 @@ func TestTransportSecurity(t *testing.T) {
 			e[k] = v
 		}
 		cfg, err := config.LoadServe(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--codesets", "(samples)", "--http-addr", "127.0.0.1:0",
-			"--group", p + "-group", "--input-topic", p + ".submitted", "--review-topic", p + ".review", "--held-topic", p + ".held",
+			"--group", p + "-group", "--input-topic", p + ".submitted", "--x12-topic", p + ".x12", "--review-topic", p + ".review", "--held-topic", p + ".held",
 			"--deadletter-topic", p + ".deadletter", "--notice-topic-template", p + ".notices.{originator}", "--batch-wait-ms", "20"},
 			func(k string) (string, bool) { v, ok := e[k]; return v, ok })
 		if err != nil {
@@ -140,7 +140,7 @@ func TestTransportSecurity(t *testing.T) {
 	e.produce(values)
 	want := expected(t, values)
 	got := 0
-	for _, tp := range append(cfg.Topics.Base()[1:3], p+".notices.TLS-A") {
+	for _, tp := range []string{cfg.Topics.Review, cfg.Topics.Held, p + ".notices.TLS-A"} {
 		n := 0
 		for _, d := range want {
 			switch {

@@ -31,6 +31,7 @@ import (
 	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/internal/x12intake"
 	"github.com/claimscreen/claimscreen/pipeline"
 	"github.com/claimscreen/claimscreen/pipeline/mem"
 )
@@ -135,8 +136,18 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 	if err := checkTopics(pctx, svc.conn, svc.topics); err != nil {
 		return err
 	}
-	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topic: cfg.Topics.Input, GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout}, svc.log.Named("kafka"))
-	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{})
+	// An interchange is read, and may be dead-lettered, whole: the reader
+	// fetches and the writer writes messages of up to the interchange
+	// limit and a margin for headers.
+	maxBytes := 0
+	var intakes map[string]pipeline.Intake
+	if cfg.Topics.X12 != "" {
+		maxBytes = cfg.Consumer.MaxInterchangeBytes + 1<<20
+		partners, _ := orgs.(x12intake.Partners)
+		intakes = map[string]pipeline.Intake{cfg.Topics.X12: &x12intake.Intake{Partners: partners, MaxBytes: cfg.Consumer.MaxInterchangeBytes}}
+	}
+	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topics: cfg.Topics.Inputs(), GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout, MaxBytes: maxBytes}, svc.log.Named("kafka"))
+	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{BatchBytes: maxBytes})
 	svc.ledger = mem.NewLedger()
 	if svc.pool != nil {
 		svc.ledger = postgres.NewLedger(svc.pool)
@@ -145,7 +156,7 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 	svc.metrics.Releases(ref.Releases)
 	svc.pipe = pipeline.New(pipeline.Config{
 		BatchSize: cfg.Consumer.BatchSize, BatchWait: cfg.Consumer.BatchWait, ShutdownTimeout: cfg.Consumer.ShutdownTimeout,
-		Originators: orgs, TopicRecheck: cfg.Consumer.TopicRecheck, Topics: cfg.Topics.Pipeline(),
+		Originators: orgs, TopicRecheck: cfg.Consumer.TopicRecheck, Topics: cfg.Topics.Pipeline(), Intakes: intakes,
 	}, svc.src, svc.sink, svc.ledger, &svc.screener, claim.NewDecoder(cfg.Screening.File.Limits.Decoder()), svc.metrics, svc.log.Named("pipeline"))
 	if svc.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -270,7 +281,10 @@ func (svc *Service) startEmbedded() error {
 	if err != nil {
 		return fmt.Errorf("embedded-addr %q: port: %w", svc.cfg.Kafka.EmbeddedAddr, err)
 	}
-	c, err := kfake.NewCluster(kfake.Ports(port), kfake.NumBrokers(1))
+	// Room for the largest interchange and a produce batch's overhead, as
+	// deploy/local sets the broker's message.max.bytes.
+	c, err := kfake.NewCluster(kfake.Ports(port), kfake.NumBrokers(1),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(svc.cfg.Consumer.MaxInterchangeBytes + 2<<20)}))
 	if err != nil {
 		return err
 	}

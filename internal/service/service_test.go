@@ -47,7 +47,7 @@ func newE2E(t testing.TB, orgs []string, extra ...string) *e2e {
 	brokers := testenv.KafkaBrokers(t)
 	p := fmt.Sprintf("e2e%d", time.Now().UnixNano())
 	args := append([]string{"--brokers", strings.Join(brokers, ","), "--codesets", "(samples)", "--http-addr", "127.0.0.1:0",
-		"--group", p + "-group", "--input-topic", p + ".submitted", "--review-topic", p + ".review", "--held-topic", p + ".held",
+		"--group", p + "-group", "--input-topic", p + ".submitted", "--x12-topic", p + ".x12", "--review-topic", p + ".review", "--held-topic", p + ".held",
 		"--deadletter-topic", p + ".deadletter", "--notice-topic-template", p + ".notices.{originator}", "--batch-wait-ms", "20", "--batch-size", "100"}, extra...)
 	cfg, err := config.LoadServe(flag.NewFlagSet("t", flag.ContinueOnError), args, func(string) (string, bool) { return "", false })
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/testcontainers/testcontainers-go"
 	tckafka "github.com/testcontainers/testcontainers-go/modules/kafka"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 )
@@ -52,7 +53,9 @@ func KafkaBrokers(t testing.TB) []string {
 			return
 		}
 		ctx := context.Background()
-		c, err := tckafka.Run(ctx, KafkaImage, tckafka.WithClusterID("claimscreen-test"))
+		c, err := tckafka.Run(ctx, KafkaImage, tckafka.WithClusterID("claimscreen-test"),
+			// As deploy/local: room for a 16 MiB interchange.
+			testcontainers.WithEnv(map[string]string{"KAFKA_MESSAGE_MAX_BYTES": "18874368"}))
 		if err != nil {
 			kafkaErr = "testcontainers Kafka: " + err.Error()
 			return

@@ -101,7 +101,9 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 				for _, c := range claims[i] {
 					value := bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(originator)), 1)
 					msgs = append(msgs, pipeline.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
-						Key: []byte(originator + "/" + c.ClaimID), Value: value, Time: m.Time, Headers: m.Headers})
+						Key: []byte(originator + "/" + c.ClaimID), Value: value, Time: m.Time,
+						Headers: append(append([]pipeline.Header(nil), m.Headers...), pipeline.Header{Key: pipeline.HeaderSource,
+							Value: []byte("x12:" + c.Interchange + "/" + c.Group + "/" + c.Set + "/" + strconv.Itoa(c.Position))})})
 				}
 			}
 		}

@@ -88,6 +88,9 @@ func TestInterchangeThroughThePipeline(t *testing.T) {
 	if !bytes.Contains(review[0].Value, []byte(`"received_at":"2025-11-20T10:00:00Z"`)) || !bytes.Contains(review[0].Value, []byte(`"originator_id":"CLINIC-77"`)) {
 		t.Errorf("review: %s", review[0].Value)
 	}
+	if got := pipeline.HeaderValue(review[0].Headers, pipeline.HeaderSource); got != "x12:000000101/77/0001/1" {
+		t.Errorf("review source header %q", got)
+	}
 	// Redelivered: answered from the ledger, nothing published again.
 	if err := e.p.ProcessBatch(ctx, batch); err != nil {
 		t.Fatal(err)
