@@ -3,6 +3,7 @@ package x12intake
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,5 +132,61 @@ func TestUnknownSender(t *testing.T) {
 	small := &Intake{MaxBytes: 10}
 	if sp := small.Split(pipeline.Message{Value: data}); sp.Reason != pipeline.ReasonTooLarge {
 		t.Errorf("too large: %+v", sp.Reason)
+	}
+}
+
+// A crash after the claims were recorded but before the acknowledgements
+// were written (here the 277CA's write fails until the batch gives up):
+// the redelivered interchange writes them, byte for byte as a run that
+// never failed, and only then is its offset committed.
+func TestAcksAfterAFailedWrite(t *testing.T) {
+	clean := newEnv(t, "CLINIC-77,,true,ZZ:CLEARING-1,\n")
+	m := pipeline.Message{Topic: x12Topic, Offset: 3, Value: sample(t), Time: time.Date(2025, 11, 20, 10, 0, 0, 0, time.UTC)}
+	clean.src.Add(m)
+	batch, _ := clean.src.Fetch(context.Background(), 10, 0)
+	if err := clean.p.ProcessBatch(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	acksOf := func(e *env) map[string][]byte {
+		out := map[string][]byte{}
+		for _, n := range e.sink.Messages("claims.notices.CLINIC-77") {
+			if s := pipeline.HeaderValue(n.Headers, pipeline.HeaderSchema); s != "notice.v1" {
+				out[string(n.Key)] = n.Value
+			}
+		}
+		return out
+	}
+	want := acksOf(clean)
+
+	e := newEnv(t, "CLINIC-77,,true,ZZ:CLEARING-1,\n")
+	e.src.Add(m)
+	e.sink.SetFail(func(o pipeline.Output) error {
+		if pipeline.HeaderValue(o.Headers, pipeline.HeaderSchema) == Schema277CA {
+			return errors.New("broker gone")
+		}
+		return nil
+	})
+	batch, _ = e.src.Fetch(context.Background(), 10, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	err := e.p.ProcessBatch(ctx, batch)
+	cancel()
+	if err == nil || e.src.Committed() != 0 || e.ledger.Len() != 2 {
+		t.Fatalf("failed write: err %v, committed %d, ledger %d", err, e.src.Committed(), e.ledger.Len())
+	}
+	if _, ok := acksOf(e)["CLINIC-77/000000101/277ca-77-0001"]; ok {
+		t.Fatal("the 277CA was written though its write failed")
+	}
+	e.sink.SetFail(nil)
+	if err := e.p.ProcessBatch(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	got := acksOf(e)
+	if len(got) != len(want) || e.src.Committed() != 1 {
+		t.Fatalf("after redelivery: %d acknowledgements (want %d), committed %d", len(got), len(want), e.src.Committed())
+	}
+	for k, v := range want {
+		if !bytes.Equal(got[k], v) {
+			t.Errorf("%s differs from the run that never failed", k)
+		}
 	}
 }
