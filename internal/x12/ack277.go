@@ -152,7 +152,7 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 	// finish writes the ST02 "0001"; a 277CA answers with the set's own.
 	doc := w.finish("HN", g, "005010X214")
 	return []byte(strings.Replace(string(doc), fmt.Sprintf("SE%c%d%c0001", w.sep.Element, len(w.body)+1, w.sep.Element),
-		fmt.Sprintf("SE%c%d%c%s", w.sep.Element, len(w.body)+1, w.sep.Element, s.Control), 1))
+		fmt.Sprintf("SE%c%d%c%s", w.sep.Element, len(w.body)+1, w.sep.Element, w.sep.text(s.Control)), 1))
 }
 
 // d8digits is YYYY-MM-DD, or CCYYMMDD, as CCYYMMDD.

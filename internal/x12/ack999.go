@@ -3,6 +3,7 @@ package x12
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -85,40 +86,120 @@ type writer struct {
 	body []string // the transaction set's segments
 }
 
-func newWriter(ic *Interchange) *writer { return &writer{ic: ic, sep: ic.Separators} }
+func newWriter(ic *Interchange) *writer { return &writer{ic: ic, sep: replySeparators(ic.Separators)} }
+
+// replySeparators are the input's separators when they are sound, and the
+// usual ones (* : ~ ^) when the component separator is not (a TA1 note),
+// so that an acknowledgement is always readable.
+func replySeparators(in Separators) Separators {
+	bad := func(c byte, others ...byte) bool {
+		if isAlnum(c) || c == ' ' {
+			return true
+		}
+		for _, o := range others {
+			if c == o {
+				return true
+			}
+		}
+		return false
+	}
+	// Separators outside ASCII are taken on reading but not echoed.
+	nonASCII := in.Element >= 0x80 || in.Segment >= 0x80 || in.Component >= 0x80 || in.Repetition >= 0x80
+	if nonASCII || bad(in.Component, in.Element, in.Segment) || (in.Repetition != 0 && bad(in.Repetition, in.Element, in.Segment, in.Component)) {
+		return Separators{Element: '*', Component: ':', Segment: '~', Repetition: '^'}
+	}
+	return in
+}
 
 func (w *writer) seg(id string, elems ...string) {
 	// Trailing empty elements are dropped, as X12 wants.
 	for len(elems) > 0 && elems[len(elems)-1] == "" {
 		elems = elems[:len(elems)-1]
 	}
+	for i, e := range elems {
+		elems[i] = w.sep.text(e)
+	}
 	w.body = append(w.body, id+string(w.sep.Element)+strings.Join(elems, string(w.sep.Element)))
+}
+
+// text is s fit to be an element's value: an element separator, segment
+// terminator, repetition separator or line break in it (a value of the
+// input, written with other separators than it was read with) becomes a
+// space.
+func (sep Separators) text(s string) string {
+	bad := func(c byte) bool {
+		return c == sep.Element || c == sep.Segment || c == '\n' || c == '\r' || (sep.Repetition != 0 && c == sep.Repetition)
+	}
+	for i := 0; i < len(s); i++ {
+		if bad(s[i]) {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if bad(b[j]) {
+					b[j] = ' '
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // finish wraps the set in ST/SE (ST already written), GS/GE and ISA/IEA.
 func (w *writer) finish(functional string, g *Group, version string) []byte {
 	ic, e := w.ic, string(w.sep.Element)
 	var b strings.Builder
-	term := string(w.sep.Segment) + "\n"
-	if w.sep.Segment == '\n' {
-		term = "\n"
+	term := replyISA(&b, ic, w.sep)
+	gs := []string{"GS", functional, g.Receiver, g.Sender, g.GS.E(4), g.GS.E(5), g.Control, "X", version}
+	for i := range gs {
+		gs[i] = w.sep.text(gs[i])
 	}
-	rep := "^"
-	if w.sep.Repetition != 0 {
-		rep = string(w.sep.Repetition)
-	}
-	isa := []string{"ISA", "00", pad("", 10), "00", pad("", 10),
-		pad(ic.ReceiverQualifier, 2), pad(ic.Receiver, 15), pad(ic.SenderQualifier, 2), pad(ic.Sender, 15),
-		ic.ISA.E(9), ic.ISA.E(10), rep, "00501", ic.Control, "0", ic.Usage, string(w.sep.Component)}
-	b.WriteString(strings.Join(isa, e) + term)
-	b.WriteString(strings.Join([]string{"GS", functional, g.Receiver, g.Sender, g.GS.E(4), g.GS.E(5), g.Control, "X", version}, e) + term)
+	b.WriteString(strings.Join(gs, e) + term)
 	for _, s := range w.body {
 		b.WriteString(s + term)
 	}
 	b.WriteString(fmt.Sprintf("SE%s%d%s0001%s", e, len(w.body)+1, e, term))
-	b.WriteString(fmt.Sprintf("GE%s1%s%s%s", e, e, g.Control, term))
-	b.WriteString(fmt.Sprintf("IEA%s1%s%s%s", e, e, ic.Control, term))
+	b.WriteString(fmt.Sprintf("GE%s1%s%s%s", e, e, w.sep.text(g.Control), term))
+	b.WriteString(fmt.Sprintf("IEA%s1%s%s%s", e, e, replyControl(ic), term))
 	return []byte(b.String())
+}
+
+// replyISA writes the ISA of an acknowledgement of ic, sender and
+// receiver swapped, every element at its fixed width (whatever the input's
+// were), and returns the segment terminator to write after each segment.
+func replyISA(b *strings.Builder, ic *Interchange, sep Separators) string {
+	term := string(sep.Segment) + "\n"
+	if sep.Segment == '\n' {
+		term = "\n"
+	}
+	rep := "^"
+	if sep.Repetition != 0 {
+		rep = string(sep.Repetition)
+	}
+	usage := ic.Usage
+	if usage != "P" {
+		usage = "T"
+	}
+	isa := []string{"ISA", "00", pad("", 10), "00", pad("", 10),
+		pad(ic.ReceiverQualifier, 2), pad(ic.Receiver, 15), pad(ic.SenderQualifier, 2), pad(ic.Sender, 15),
+		pad(ic.ISA.E(9), 6), pad(ic.ISA.E(10), 4)}
+	for i := range isa {
+		isa[i] = sep.text(isa[i])
+	}
+	isa = append(isa, rep, "00501", replyControl(ic), "0", usage, string(sep.Component))
+	b.WriteString(strings.Join(isa, string(sep.Element)) + term)
+	return term
+}
+
+// replyControl is the ISA13 of an acknowledgement: the input's, so that a
+// redelivery is answered byte for byte alike, or nine digits derived from
+// it when it is not nine digits.
+func replyControl(ic *Interchange) string {
+	if len(ic.Control) == 9 && allDigits(ic.Control) {
+		return ic.Control
+	}
+	h := fnv.New32a()
+	h.Write([]byte(ic.Control))
+	return fmt.Sprintf("%09d", h.Sum32()%1_000_000_000)
 }
 
 func pad(s string, n int) string {
@@ -161,19 +242,12 @@ func TA1(ic *Interchange) []byte {
 	if len(ic.Notes) > 0 {
 		code, status = ic.Notes[0].Code, "R"
 	}
-	e := string(ic.Element)
-	term := string(ic.Segment) + "\n"
-	rep := "^"
-	if ic.Repetition != 0 {
-		rep = string(ic.Repetition)
-	}
-	isa := []string{"ISA", "00", pad("", 10), "00", pad("", 10),
-		pad(ic.ReceiverQualifier, 2), pad(ic.Receiver, 15), pad(ic.SenderQualifier, 2), pad(ic.Sender, 15),
-		ic.ISA.E(9), ic.ISA.E(10), rep, "00501", ic.Control, "0", ic.Usage, string(ic.Component)}
+	sep := replySeparators(ic.Separators)
+	e := string(sep.Element)
 	var b strings.Builder
-	b.WriteString(strings.Join(isa, e) + term)
-	b.WriteString(strings.Join([]string{"TA1", ic.Control, ic.ISA.E(9), ic.ISA.E(10), status, code}, e) + term)
-	b.WriteString("IEA" + e + "0" + e + ic.Control + term)
+	term := replyISA(&b, ic, sep)
+	b.WriteString(strings.Join([]string{"TA1", sep.text(pad(ic.Control, 9)), sep.text(pad(ic.ISA.E(9), 6)), sep.text(pad(ic.ISA.E(10), 4)), status, code}, e) + term)
+	b.WriteString("IEA" + e + "0" + e + replyControl(ic) + term)
 	return []byte(b.String())
 }
 

@@ -63,6 +63,9 @@ type Interchange struct {
 	SenderQualifier, Sender     string
 	ReceiverQualifier, Receiver string
 	Usage                       string // ISA15: P production, T test
+	// TA1 are the interchange acknowledgements it carries, between the ISA
+	// and the first GS.
+	TA1 []Segment
 	// Notes are its TA1 note codes (I18), empty when the envelope is sound.
 	Notes []Note
 }
@@ -190,8 +193,8 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 	if isAlnum(sep.Element) || sep.Element == ' ' {
 		return nil, 0, &Error{pos + 3, fmt.Sprintf("element separator %q is a letter, digit or space", sep.Element)}
 	}
-	if isAlnum(sep.Segment) || sep.Segment == sep.Element {
-		return nil, 0, &Error{pos + 105, fmt.Sprintf("segment terminator %q is a letter or digit, or the element separator", sep.Segment)}
+	if isAlnum(sep.Segment) || sep.Segment == ' ' || sep.Segment == sep.Element {
+		return nil, 0, &Error{pos + 105, fmt.Sprintf("segment terminator %q is a letter, digit or space, or the element separator", sep.Segment)}
 	}
 	fields := strings.Split(isa[:104], string(sep.Element))
 	if len(fields) != 17 {
@@ -203,7 +206,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 	if r := fields[11][0]; !isAlnum(r) && r != sep.Element && r != sep.Component && r != sep.Segment {
 		sep.Repetition = r
 	}
-	if isAlnum(sep.Component) || sep.Component == sep.Element || sep.Component == sep.Segment {
+	if isAlnum(sep.Component) || sep.Component == ' ' || sep.Component == sep.Element || sep.Component == sep.Segment {
 		ic.Notes = append(ic.Notes, Note{TA1BadComponentSep, fmt.Sprintf("component separator %q", sep.Component)})
 	}
 	ic.Separators = sep
@@ -293,6 +296,10 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			}
 			set = nil
 		default:
+			if set == nil && g == nil && seg.ID() == "TA1" {
+				ic.TA1 = append(ic.TA1, seg) // interchange acknowledgements come before any GS
+				continue
+			}
 			if set == nil {
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d (%s) is outside a transaction set", n, seg.ID())})
 				continue

@@ -293,3 +293,58 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// FuzzAcks: for any interchange read, the TA1, 999 and 277CA written are
+// read back by our own reader with sound envelopes (control numbers and
+// counts right, no TA1 note, no group or set error).
+func FuzzAcks(f *testing.F) {
+	f.Add([]byte(interchange("000000106")))
+	f.Add([]byte(isa("000000107", '|', '>', '\n') + "GS|HC|A|B|20250101|0000|1|X|005010X223A2\nST|837|1\nCLM|X|1|||13>A>1\nSE|3|1\nGE|1|1\nIEA|1|000000107\n"))
+	at := time.Date(2025, 11, 20, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ics, err := Parse(data)
+		if err != nil {
+			return
+		}
+		reread := func(kind string, b []byte) {
+			back, err := Parse(b)
+			if err != nil {
+				t.Fatalf("our %s is not read back: %v\n%s", kind, err, b)
+			}
+			for _, ic := range back {
+				if len(ic.Notes) > 0 {
+					t.Fatalf("our %s has envelope notes %v\n%s", kind, ic.Notes, b)
+				}
+				for _, g := range ic.Groups {
+					if len(g.Errors) > 0 {
+						t.Fatalf("our %s has group errors %v\n%s", kind, g.Errors, b)
+					}
+					for _, s := range g.Sets {
+						if len(s.Errors) > 0 {
+							t.Fatalf("our %s has set errors %v\n%s", kind, s.Errors, b)
+						}
+					}
+				}
+			}
+		}
+		for _, ic := range ics {
+			if TA1Due(ic) {
+				reread("TA1", TA1(ic))
+			}
+			for _, g := range ic.Groups {
+				results, claims := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, at) })
+				reread("999", Ack999(ic, g, results))
+				for i, r := range results {
+					if !r.Accepted() {
+						continue
+					}
+					st := make([]ClaimStatus, len(claims[i]))
+					for k, c := range claims[i] {
+						st[k] = ClaimStatus{Claim: c, Accepted: k%2 == 0, Codes: []string{"A7:254", "A7:255", "A3:21", "A7:453"}[:k%4+1], DecisionID: "d"}
+					}
+					reread("277CA", Ack277CA(ic, g, r.Set, st, at))
+				}
+			}
+		}
+	})
+}
