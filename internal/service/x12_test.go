@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 
 // Interchanges on the X12 topic of a real broker: the sample (accepted and
 // rejected claims, a TA1 requested), a generated interchange of more than
-// 1 MiB, an unknown sender, a malformed and a too-large message. Every
+// 1 MiB (accepted, rejected and held claims), the sample with a broken
+// transaction set, an unknown sender, a malformed and a too-large message. Every
 // claim is decided once, the acknowledgements go to the originator's
 // notice topic with their headers, the rest is dead-lettered whole, the
 // offsets are committed, and a second run over the same messages (a
@@ -41,10 +43,15 @@ func TestX12EndToEnd(t *testing.T) {
 		t.Fatalf("generated interchange of %d bytes: want more than 1 MiB and at most %d", len(big), limit)
 	}
 	stranger := bytes.Replace(sample, []byte("CLEARING-1     "), []byte("STRANGER-2     "), 1)
+	// The sample again as interchange 000000102 with a broken transaction
+	// set (SE01 says 31 segments, it has 30): rejected in its 999, its
+	// claims never screened, no 277CA.
+	broken := bytes.ReplaceAll(bytes.Replace(sample, []byte("SE*30*0001~"), []byte("SE*31*0001~"), 1), []byte("000000101"), []byte("000000102"))
 	tooLarge := append([]byte("ISA*"), bytes.Repeat([]byte("x"), limit)...)
 	inputs := []pipeline.Output{
 		{Topic: e.cfg.Topics.X12, Key: []byte("sample"), Value: sample},
 		{Topic: e.cfg.Topics.X12, Key: []byte("big"), Value: big},
+		{Topic: e.cfg.Topics.X12, Key: []byte("broken"), Value: broken},
 		{Topic: e.cfg.Topics.X12, Key: []byte("stranger"), Value: stranger},
 		{Topic: e.cfg.Topics.X12, Key: []byte("malformed"), Value: []byte("ISA*00*short~")},
 		{Topic: e.cfg.Topics.X12, Key: []byte("toolarge"), Value: tooLarge},
@@ -109,6 +116,8 @@ func TestX12EndToEnd(t *testing.T) {
 		"CLINIC-77/000000101/277ca-77-0001": "TRN*2*X12-2002~\nSTC*A7:254*",
 		"CLINIC-77/000000555/999-1":         "AK9*A*1*1*1~",
 		"CLINIC-77/000000555/277ca-1-0001":  "TRN*2*",
+		"CLINIC-77/000000102/ta1":           "TA1*000000102*251120*0930*A*000~",
+		"CLINIC-77/000000102/999-77":        "IK5*R*4~\nAK9*R*1*1*0~",
 	}
 	for k, frag := range want {
 		if !bytes.Contains(first[k], []byte(frag)) {
@@ -121,8 +130,9 @@ func TestX12EndToEnd(t *testing.T) {
 	if n := bytes.Count(first["CLINIC-77/000000555/277ca-1-0001"], []byte("*PT~")); n != nBig { // a patient loop a claim
 		t.Errorf("277CA of the generated interchange answers %d claims, want %d", n, nBig)
 	}
-	// Each claim once, on review, held or its notice topic.
-	decided := 0
+	// Each claim once, on review, held or its notice topic; some of each,
+	// each with where it came from.
+	decided, per := 0, map[string]int{}
 	for _, topic := range []string{e.cfg.Topics.Review, e.cfg.Topics.Held, e.prefix + ".notices.CLINIC-77"} {
 		msgs, err := e.conn.DrainIdle(context.Background(), topic, 0, 3*time.Second)
 		if err != nil {
@@ -131,11 +141,15 @@ func TestX12EndToEnd(t *testing.T) {
 		for _, m := range msgs {
 			if hdr(m, pipeline.HeaderDecisionID) != "" {
 				decided++
+				per[topic]++
+				if !strings.HasPrefix(hdr(m, pipeline.HeaderSource), "x12:000000") {
+					t.Errorf("%s: claim-source %q", m.Key, hdr(m, pipeline.HeaderSource))
+				}
 			}
 		}
 	}
-	if decided != nBig+2 {
-		t.Errorf("%d decisions published, want %d", decided, nBig+2)
+	if decided != nBig+2 || len(per) != 3 {
+		t.Errorf("%d decisions published (%v), want %d on review, held and notices", decided, per, nBig+2)
 	}
 	dead := e.drain(e.cfg.Topics.DeadLetter, 3)
 	reasons := map[string]string{}
