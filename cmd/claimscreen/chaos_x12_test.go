@@ -38,7 +38,7 @@ func TestChaosX12Kill(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic := gen.Interchange(values, "000000777")
-	sink := c.conn.NewSink(kafkaio.SinkConfig{BatchBytes: 17 << 20})
+	sink := c.conn.NewSink(kafkaio.SinkConfig{MaxMessageBytes: 17 << 20})
 	defer sink.Close()
 	if err := pipeline.Produce.Write(ctx, sink, []pipeline.Output{{Topic: c.topic("x12"), Key: []byte("ic-777"), Value: ic}}); err != nil {
 		t.Fatal(err)

@@ -358,17 +358,22 @@ func (s *Source) Close() error { return s.r.Close() }
 type SinkConfig struct {
 	BatchTimeout time.Duration // default 1ms: a sink writes whole batches, waiting adds latency (kafka-go's 1s default would add a second to every batch)
 	BatchSize    int           // default 1000
-	// BatchBytes is the most one produce batch to a partition holds, and
-	// so the largest message written: default 1,000,000, under the
-	// brokers' default message.max.bytes (1 MiB). The brokers'
-	// message.max.bytes must allow it.
-	BatchBytes int
+	// MaxMessageBytes is the largest message written (an X12 interchange
+	// dead-lettered whole, a large 277CA). Batches stay under 1,000,000
+	// bytes, the brokers' default message.max.bytes (1 MiB); a message
+	// bigger than that goes alone, by a writer of its own, and the brokers'
+	// message.max.bytes must allow it. Default and least: 1,000,000.
+	MaxMessageBytes int
 }
+
+// batchBytes bounds the produce batches of the sink's main writer.
+const batchBytes = 1000000
 
 // Sink writes outputs with one Writer; each message names its topic.
 type Sink struct {
 	conn   *Conn
 	w      *kafka.Writer
+	big    *kafka.Writer        // messages over batchBytes, one a batch; nil when none may be
 	exists *pipeline.TopicCache // topics seen to exist
 }
 
@@ -380,23 +385,36 @@ func (c *Conn) NewSink(cfg SinkConfig) *Sink {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
-	if cfg.BatchBytes <= 0 {
-		cfg.BatchBytes = 1000000
+	writer := func(size, bytes int) *kafka.Writer {
+		return &kafka.Writer{
+			Addr:                   kafka.TCP(c.Brokers...),
+			Balancer:               &kafka.Hash{},
+			RequiredAcks:           kafka.RequireAll,
+			BatchTimeout:           cfg.BatchTimeout,
+			BatchSize:              size,
+			BatchBytes:             int64(bytes),
+			MaxAttempts:            3,
+			WriteBackoffMin:        50 * time.Millisecond,
+			WriteBackoffMax:        500 * time.Millisecond,
+			AllowAutoTopicCreation: false,
+			Transport:              c.transport,
+		}
 	}
-	w := &kafka.Writer{
-		Addr:                   kafka.TCP(c.Brokers...),
-		Balancer:               &kafka.Hash{},
-		RequiredAcks:           kafka.RequireAll,
-		BatchTimeout:           cfg.BatchTimeout,
-		BatchSize:              cfg.BatchSize,
-		BatchBytes:             int64(cfg.BatchBytes),
-		MaxAttempts:            3,
-		WriteBackoffMin:        50 * time.Millisecond,
-		WriteBackoffMax:        500 * time.Millisecond,
-		AllowAutoTopicCreation: false,
-		Transport:              c.transport,
+	sink := &Sink{conn: c, w: writer(cfg.BatchSize, batchBytes), exists: pipeline.NewTopicCache(c.Exists, 0, nil)}
+	if cfg.MaxMessageBytes > batchBytes {
+		sink.big = writer(1, cfg.MaxMessageBytes+64<<10)
 	}
-	return &Sink{conn: c, w: w, exists: pipeline.NewTopicCache(c.Exists, 0, nil)}
+	return sink
+}
+
+// bigMessage is a message the main writer's batches cannot hold (kafka-go
+// counts a message's key, value, headers and record overhead).
+func bigMessage(m kafka.Message) bool {
+	n := len(m.Key) + len(m.Value) + 64
+	for _, h := range m.Headers {
+		n += len(h.Key) + len(h.Value) + 8
+	}
+	return n > batchBytes-4096
 }
 
 // Write implements pipeline.Sink. Outputs to a topic that does not exist
@@ -428,22 +446,44 @@ func (s *Sink) Write(ctx context.Context, outs []pipeline.Output) error {
 		idx = append(idx, i)
 		msgs = append(msgs, kafka.Message{Topic: o.Topic, Key: o.Key, Value: o.Value, Headers: h})
 	}
-	if len(msgs) > 0 {
-		err := s.w.WriteMessages(ctx, msgs...)
+	// The batches first, then each big message alone.
+	var bigIdx []int
+	var bigMsgs []kafka.Message
+	if s.big != nil {
+		k := 0
+		for j, m := range msgs {
+			if bigMessage(m) {
+				bigIdx, bigMsgs = append(bigIdx, idx[j]), append(bigMsgs, m)
+				continue
+			}
+			idx[k], msgs[k] = idx[j], m
+			k++
+		}
+		idx, msgs = idx[:k], msgs[:k]
+	}
+	for _, part := range []struct {
+		w    *kafka.Writer
+		idx  []int
+		msgs []kafka.Message
+	}{{s.w, idx, msgs}, {s.big, bigIdx, bigMsgs}} {
+		if len(part.msgs) == 0 {
+			continue
+		}
+		err := part.w.WriteMessages(ctx, part.msgs...)
 		var we kafka.WriteErrors
 		switch {
 		case err == nil:
 		case errors.As(err, &we):
 			for i, e := range we {
 				if e != nil {
-					failed = append(failed, idx[i])
+					failed = append(failed, part.idx[i])
 					if first == nil {
 						first = classify(e)
 					}
 				}
 			}
 		default:
-			failed = append(failed, idx...)
+			failed = append(failed, part.idx...)
 			if first == nil {
 				first = classify(err)
 			}
@@ -500,8 +540,14 @@ func (s *Sink) Exists(ctx context.Context, topics []string) (map[string]bool, er
 	return s.conn.Exists(ctx, topics)
 }
 
-// Close flushes and closes the writer.
-func (s *Sink) Close() error { return s.w.Close() }
+// Close flushes and closes the writers.
+func (s *Sink) Close() error {
+	err := s.w.Close()
+	if s.big != nil {
+		err = errors.Join(err, s.big.Close())
+	}
+	return err
+}
 
 var (
 	_ pipeline.Source = (*Source)(nil)

@@ -147,7 +147,7 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 		intakes = map[string]pipeline.Intake{cfg.Topics.X12: &x12intake.Intake{Partners: partners, MaxBytes: cfg.Consumer.MaxInterchangeBytes}}
 	}
 	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topics: cfg.Topics.Inputs(), GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout, MaxBytes: maxBytes}, svc.log.Named("kafka"))
-	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{BatchBytes: maxBytes})
+	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{MaxMessageBytes: maxBytes})
 	svc.ledger = mem.NewLedger()
 	if svc.pool != nil {
 		svc.ledger = postgres.NewLedger(svc.pool)

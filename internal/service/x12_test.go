@@ -56,7 +56,7 @@ func TestX12EndToEnd(t *testing.T) {
 		{Topic: e.cfg.Topics.X12, Key: []byte("malformed"), Value: []byte("ISA*00*short~")},
 		{Topic: e.cfg.Topics.X12, Key: []byte("toolarge"), Value: tooLarge},
 	}
-	sink := e.conn.NewSink(kafkaio.SinkConfig{BatchBytes: 4 << 20})
+	sink := e.conn.NewSink(kafkaio.SinkConfig{MaxMessageBytes: 4 << 20})
 	defer sink.Close()
 	if err := pipeline.Produce.Write(context.Background(), sink, inputs); err != nil {
 		t.Fatal(err)
