@@ -268,6 +268,9 @@ func (r *Releases) LoadActive(ctx context.Context) ([]*codeset.Release, error) {
 		}
 	}
 	codes.Close()
+	if err := codes.Err(); err != nil {
+		return nil, fmt.Errorf("read codes: %w", err)
+	}
 	if err := loadEditors(ctx, r.pool, ids, byID); err != nil {
 		return nil, err
 	}
@@ -289,6 +292,9 @@ func (r *Releases) LoadActive(ctx context.Context) ([]*codeset.Release, error) {
 		byID[id].Edits = append(byID[id].Edits, e)
 	}
 	ptp.Close()
+	if err := ptp.Err(); err != nil {
+		return nil, fmt.Errorf("read PTP edits: %w", err)
+	}
 	mue, err := r.pool.Query(ctx, `SELECT release_id, code, value, mai, rationale FROM codeset_mue WHERE release_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
