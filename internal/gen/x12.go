@@ -83,6 +83,9 @@ func Interchange(claims [][]byte, control string) []byte {
 		seg(fmt.Sprintf("CLM*%s*%s***%s:B:%s*Y*A*Y*Y", x12Safe(c.ClaimID), c.Total, pos, freq))
 		var hi []string
 		for i, d := range c.Diagnoses {
+			if i == 12 {
+				break // an 837P claim carries twelve diagnoses
+			}
 			q := "ABF"
 			if i == 0 {
 				q = "ABK"
@@ -100,7 +103,13 @@ func Interchange(claims [][]byte, control string) []byte {
 			}
 			var ptrs []string
 			for _, p := range l.Pointers {
-				ptrs = append(ptrs, p.String())
+				// SV107: up to four pointers, each 1 to 12.
+				if v, err := p.Int64(); err == nil && v >= 1 && v <= 12 && len(ptrs) < 4 {
+					ptrs = append(ptrs, p.String())
+				}
+			}
+			if len(ptrs) == 0 {
+				ptrs = []string{"1"} // SV107 is required
 			}
 			units := l.Units.String()
 			if units == "" {

@@ -273,13 +273,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 					continue
 				}
 				cs, _ := x12.Claims(ic, g, r.Set, time.Time{})
-				why := ""
-				switch {
-				case len(r.Set.Errors) > 0:
-					why = "IK5 " + r.Set.Errors[0].Code + ": " + r.Set.Errors[0].Reason
-				case r.Refused != "":
-					why = r.Refused
-				}
+				why := r.Why()
 				// A set is decided as a whole: its 277CA needs every
 				// decision.
 				if _, err := f.flush(ctx, enc); err != nil {

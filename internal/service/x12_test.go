@@ -44,9 +44,9 @@ func TestX12EndToEnd(t *testing.T) {
 	}
 	stranger := bytes.Replace(sample, []byte("CLEARING-1     "), []byte("STRANGER-2     "), 1)
 	// The sample again as interchange 000000102 with a broken transaction
-	// set (SE01 says 31 segments, it has 30): rejected in its 999, its
+	// set (SE01 says 35 segments, it has 34): rejected in its 999, its
 	// claims never screened, no 277CA.
-	broken := bytes.ReplaceAll(bytes.Replace(sample, []byte("SE*30*0001~"), []byte("SE*31*0001~"), 1), []byte("000000101"), []byte("000000102"))
+	broken := bytes.ReplaceAll(bytes.Replace(sample, []byte("SE*34*0001~"), []byte("SE*35*0001~"), 1), []byte("000000101"), []byte("000000102"))
 	tooLarge := append([]byte("ISA*"), bytes.Repeat([]byte("x"), limit)...)
 	inputs := []pipeline.Output{
 		{Topic: e.cfg.Topics.X12, Key: []byte("sample"), Value: sample},

@@ -15,11 +15,40 @@ type SetResult struct {
 	// naming no earlier HL): the set is rejected with an IK3/IK4 at Segment.
 	Refused        string
 	RefusedSegment Segment
+	// Findings are what the guide's validation found (IK3/IK4): any one
+	// rejects the set.
+	Findings []SegmentError
+	// Unsuffixed: the set's version is 005010X222 or 005010X223, without
+	// its addenda suffix; it is validated against the addenda guide and
+	// accepted with errors noted (IK5 E, an IK4 on ST03).
+	Unsuffixed bool
 }
 
 // Accepted reports whether the set is accepted (no envelope error, no
-// refusal).
-func (r SetResult) Accepted() bool { return len(r.Set.Errors) == 0 && r.Refused == "" }
+// refusal, nothing the guide finds).
+func (r SetResult) Accepted() bool {
+	return len(r.Set.Errors) == 0 && r.Refused == "" && len(r.Findings) == 0
+}
+
+// Why is why the set is rejected, "" when it is accepted: its first
+// envelope error, the mapping's refusal, or the first error the guide
+// found and how many more. It names segments, loops and codes, never a
+// value (a value may be a patient's name or birth date).
+func (r SetResult) Why() string {
+	switch {
+	case len(r.Set.Errors) > 0:
+		return "IK5 " + r.Set.Errors[0].Code + ": " + r.Set.Errors[0].Reason
+	case r.Refused != "":
+		return r.Refused
+	case len(r.Findings) > 0:
+		why := r.Findings[0].String()
+		if n := len(r.Findings) - 1; n > 0 {
+			why += fmt.Sprintf(" (and %d more)", n)
+		}
+		return why
+	}
+	return ""
+}
 
 // Ack999 writes the 999 (005010X231A1) of one functional group of ic:
 // AK1, then per transaction set AK2, its IK3/IK4 when the mapping refused
@@ -31,10 +60,21 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 	w := newWriter(ic)
 	w.seg("ST", "999", "0001", "005010X231A1")
 	w.seg("AK1", strings.TrimSpace(g.GS.E(1)), g.Control, g.Version)
-	accepted := 0
+	accepted, noted := 0, false
 	for _, r := range results {
 		s := r.Set
 		w.seg("AK2", s.ID, s.Control, s.Version)
+		for _, f := range r.Findings {
+			// IK303 is at most four characters (447): 2010AA is written 2010.
+			w.seg("IK3", f.ID, strconv.Itoa(f.Position), clip(f.Loop, 4), f.Code)
+			for _, e := range f.Elements {
+				pos := strconv.Itoa(e.Position)
+				if e.Component > 0 {
+					pos += string(w.sep.Component) + strconv.Itoa(e.Component)
+				}
+				w.seg("IK4", pos, e.Ref, e.Code, strings.ReplaceAll(e.Value, string(w.sep.Component), " "))
+			}
+		}
 		if r.Refused != "" {
 			// IK3: the segment, its position in the set (ST is 1), its
 			// loop, 8 (segment has data element errors); IK4: HL01 (628)
@@ -44,6 +84,14 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 			w.seg("IK4", "1", "628", "7", r.RefusedSegment.E(1))
 		}
 		switch {
+		case r.Accepted() && r.Unsuffixed:
+			accepted++
+			noted = true
+			if s.ST.E(3) != "" {
+				w.seg("IK3", "ST", "1", "", IK3ElementErrors)
+				w.seg("IK4", "3", "1705", "I6", s.ST.E(3)) // code value not used in the implementation
+			}
+			w.seg("IK5", "E")
 		case r.Accepted():
 			accepted++
 			w.seg("IK5", "A")
@@ -52,7 +100,7 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 			for _, e := range s.Errors {
 				codes = append(codes, e.Code)
 			}
-			if r.Refused != "" && len(codes) == 1 {
+			if (r.Refused != "" || len(r.Findings) > 0) && len(codes) == 1 {
 				codes = append(codes, "5") // one or more segments in error
 			}
 			w.seg("IK5", codes[:min(len(codes), 6)]...)
@@ -71,7 +119,7 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 			ak9 = append(ak9, e.Code)
 		}
 	}
-	if len(g.Errors) > 0 && accepted == len(results) {
+	if (noted || len(g.Errors) > 0) && accepted == len(results) {
 		ak9[0] = "E"
 	}
 	w.seg("AK9", ak9...)
@@ -217,6 +265,12 @@ func Results(ic *Interchange, g *Group, mapping func(*Set) ([]Claim, error)) ([]
 	var claims [][]Claim
 	for _, s := range g.Sets {
 		r := SetResult{Set: s}
+		if guide, unsuffixed := GuideFor(s.Version); guide != nil {
+			r.Findings, r.Unsuffixed = guide.Validate(s, ic.Separators), unsuffixed
+			if unsuffixed {
+				r.Findings = withoutVersion(r.Findings)
+			}
+		}
 		cs, err := mapping(s)
 		var he *HierarchyError
 		if errors.As(err, &he) {
@@ -253,3 +307,24 @@ func TA1(ic *Interchange) []byte {
 
 // TA1Due reports whether an interchange is answered with a TA1.
 func TA1Due(ic *Interchange) bool { return len(ic.Notes) > 0 || ic.ISA.E(14) == "1" }
+
+// withoutVersion drops the guide's objection to an unsuffixed ST03 (the
+// version policy accepts it, noted in the 999 instead).
+func withoutVersion(fs []SegmentError) []SegmentError {
+	out := fs[:0]
+	for _, f := range fs {
+		if f.ID == "ST" && f.Position == 1 && f.Code == IK3ElementErrors {
+			es := f.Elements[:0]
+			for _, e := range f.Elements {
+				if e.Position != 3 {
+					es = append(es, e)
+				}
+			}
+			if f.Elements = es; len(es) == 0 {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}

@@ -74,7 +74,13 @@ func TestAck999(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	institutional, _ := fs.ReadFile(fsys, "x12/oopfactory_x12parser/837I_5010_Spec_3.1.2_TwoClaimsForTheSameProvider.txt")
+	institutional, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "internal", "samples", "x12", "837i-sample.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The TR3's own example, written for 005010X223 (no addenda) and with
+	// a five-digit billing provider ZIP code, which the addenda forbid.
+	example, _ := fs.ReadFile(fsys, "x12/oopfactory_x12parser/837I_5010_Spec_3.1.2_TwoClaimsForTheSameProvider.txt")
 	for _, tc := range []struct {
 		name  string
 		in    []byte
@@ -83,6 +89,7 @@ func TestAck999(t *testing.T) {
 		{"accepted", sample, []string{"AK1*HC*77*005010X222A1~", "AK2*837*0001*005010X222A1~", "IK5*A~", "AK9*A*1*1*1~", "GS*FA*PAYER01*CLEARING-1*"}},
 		{"rejected", refused, []string{"IK3*HL*25**8~", `IK4*1*628*7*2~`, "IK5*R*4~", "AK9*R*1*1*0~"}},
 		{"837I accepted", institutional, []string{"IK5*A~", "AK9*A*1*1*1~"}},
+		{"837I example", example, []string{"IK3*N4*10*2010*8~", "IK4*3*116*I12*17111~", "IK3*CLM*19*2300*8~", "IK4*6*1073*I10~", "IK5*R*5~"}},
 	} {
 		docs := acks(t, tc.in)
 		if len(docs) != 1 {

@@ -102,6 +102,40 @@ func BenchmarkParseAndMap(b *testing.B) {
 	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "claims/s")
 }
 
+// BenchmarkValidate checks the 5,000-claim interchange against the guide
+// (parsed once, outside the timing).
+func BenchmarkValidate(b *testing.B) {
+	data, _ := generated(b, 5000)
+	ics, _ := Parse(data)
+	s := ics[0].Groups[0].Sets[0]
+	g, _ := GuideFor(s.Version)
+	if errs := g.Validate(s, ics[0].Separators); len(errs) > 0 {
+		b.Fatalf("the generated interchange breaks the guide: %+v", errs[0])
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		g.Validate(s, ics[0].Separators)
+	}
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "claims/s")
+}
+
+// BenchmarkValidateAndMap is what a 999 and the claims of a 5,000-claim
+// interchange take: parse, validate against the guide, map.
+func BenchmarkValidateAndMap(b *testing.B) {
+	data, _ := generated(b, 5000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ics, _ := Parse(data)
+		ic, g := ics[0], ics[0].Groups[0]
+		Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}) })
+	}
+	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "claims/s")
+}
+
 // BenchmarkParseGenerated tokenizes the 5,000-claim interchange.
 func BenchmarkParseGenerated(b *testing.B) {
 	data, _ := generated(b, 5000)

@@ -180,6 +180,10 @@ func Parse(data []byte) ([]*Interchange, error) {
 // isaLen is the fixed length of the ISA segment, its terminator included.
 const isaLen = 106
 
+// isaSeparatorAt are the offsets of the ISA's element separators: its
+// elements have fixed widths.
+var isaSeparatorAt = [...]int{3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103}
+
 func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, error) {
 	if !strings.HasPrefix(s[pos:], "ISA") {
 		return nil, 0, &Error{pos, "expected an ISA segment"}
@@ -195,6 +199,11 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 	}
 	if isAlnum(sep.Segment) || sep.Segment == ' ' || sep.Segment == sep.Element {
 		return nil, 0, &Error{pos + 105, fmt.Sprintf("segment terminator %q is a letter, digit or space, or the element separator", sep.Segment)}
+	}
+	for _, at := range isaSeparatorAt {
+		if isa[at] != sep.Element {
+			return nil, 0, &Error{pos + at, fmt.Sprintf("the ISA is not the fixed 106 bytes: byte %d is %q, not the element separator %q", at, isa[at], sep.Element)}
+		}
 	}
 	fields := strings.Split(isa[:104], string(sep.Element))
 	if len(fields) != 17 {

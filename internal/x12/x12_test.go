@@ -30,9 +30,13 @@ const professional = `GS*HC*SUBMITTER01*PAYER01*20251120*0930*77*X*005010X222A1~
 ST*837*0001*005010X222A1~
 BHT*0019*00*B1*20251120*0930*CH~
 NM1*41*2*CLINIC*****46*S1~
+PER*IC*BILLING OFFICE*TE*5555550100~
 NM1*40*2*PAYER*****46*P1~
 HL*1**20*1~
 NM1*85*2*CLINIC ONE*****XX*1234567893~
+N3*1 MAIN STREET~
+N4*SPRINGFIELD*IL*627010001~
+REF*EI*370000001~
 HL*2*1*22*1~
 SBR*P*18*******CI~
 NM1*IL*1*DOE*JANE****MI*M0001~
@@ -59,7 +63,7 @@ HI*ABK:J069~
 LX*1~
 SV1*HC:99212*50.00*UN*1***1~
 DTP*472*D8*20251113~
-SE*33*0001~
+SE*37*0001~
 GE*1*77~
 `
 
@@ -145,8 +149,8 @@ func TestEnvelopeProblems(t *testing.T) {
 		{"duplicate interchange", good + good, TA1DuplicateInterchange, "", ""},
 		{"GE02 differs from GS06", strings.Replace(good, "GE*1*77", "GE*1*78", 1), "", AK9ControlMismatch, ""},
 		{"GE01 counts the sets", strings.Replace(good, "GE*1*77", "GE*2*77", 1), "", AK9BadSetCount, ""},
-		{"SE01 counts the segments", strings.Replace(good, "SE*33*", "SE*25*", 1), "", "", IK5BadSegmentCount},
-		{"SE02 differs from ST02", strings.Replace(good, "SE*33*0001", "SE*33*0002", 1), "", "", IK5ControlMismatch},
+		{"SE01 counts the segments", strings.Replace(good, "SE*37*", "SE*25*", 1), "", "", IK5BadSegmentCount},
+		{"SE02 differs from ST02", strings.Replace(good, "SE*37*0001", "SE*37*0002", 1), "", "", IK5ControlMismatch},
 		{"a bad interchange control number", strings.ReplaceAll(good, "000000103", "00000X103"), TA1BadControlNumber, "", ""},
 	} {
 		ics, err := Parse([]byte(tc.in))

@@ -1,0 +1,94 @@
+package x12
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/claimscreen/claimscreen/internal/testenv"
+)
+
+// Each kind of guide error, on our sample 837P changed in one place, is
+// the IK3 (and IK4) the 999 guide wants.
+func TestValidate(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "internal", "samples", "x12", "837p-sample.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := string(raw)
+	for _, tc := range []struct {
+		name, from, to string
+		ik3            string // ID position loop code
+		ik4            string // position component ref code value, "" none
+	}{
+		{"sound", "", "", "", ""},
+		{"required segment missing", "N4*SPRINGFIELD*IL*627010001~\n", "", "N4 9 2010AA 3", ""},
+		{"required loop missing", "NM1*40*2*PAYER*****46*P1~\n", "", "NM1 5 1000B 3", ""},
+		{"segment over its maximum use", "REF*EI*370000001~\n", "REF*EI*370000001~\nREF*EI*370000001~\n", "REF 11 2010AA 5", ""},
+		{"unrecognized segment", "N3*1 MAIN STREET~\n", "N3*1 MAIN STREET~\nZZZ*1~\n", "ZZZ 9 2010AA 1", ""},
+		{"unexpected segment", "BHT*0019*00*B1*20251120*0930*CH~\n", "BHT*0019*00*B1*20251120*0930*CH~\nSV1*HC:99213*1*UN*1***1~\n", "SV1 3  2", ""},
+		{"required element missing", "CLM*X12-2001*270.00*", "CLM**270.00*", "CLM 16 2300 8", "1 0 1028 1 "},
+		{"qualifier not the guide's: another segment", "SBR*P*18*", "SBR*Q*18*", "SBR 12 2000B 2", ""},
+		{"bad code value", "SBR*P*18*", "SBR*P*99*", "SBR 12 2000B 8", "2 0 1069 7 99"},
+		{"too long", "REF*EI*370000001~", "REF*EI*37000000112345678901234567890123456789012345678901234567890~", "REF 10 2010AA 8", "2 0 127 5 37000000112345678901234567890123456789012345678901234567890"},
+		{"not a number", "CLM*X12-2001*270.00*", "CLM*X12-2001*2X0.00*", "CLM 16 2300 8", "2 0 782 6 2X0.00"},
+		{"bad date", "DMG*D8*19610314*F~", "DMG*D8*19611314*F~", "DMG 14 2010BA 8", "2 0 1251 8 19611314"},
+		{"bad time", "*20251120*0930*CH~", "*20251120*2560*CH~", "BHT 2  8", "5 0 337 9 2560"},
+		{"too many components", "SV1*HC:G0439*", "SV1*HC:G0439:::::::X*", "SV1 19 2400 8", "1 9 C003 13 "},
+		{"element not used", "SBR*P*18*******CI~", "SBR*P*18******X*CI~", "SBR 12 2000B 8", "8 0 584 I10 "},
+		{"paired elements", "NM1*85*2*CLINIC ONE*****XX*1234567893~", "NM1*85*2*CLINIC ONE*****XX~", "NM1 7 2010AA 8", "9 0  2 "},
+		{"HL01 not counting", "HL*3*1*22*0~", "HL*4*1*22*0~", "HL 24 2000B 8", "1 0 628 7 4"},
+		{"trailing separator", "HI*ABK:E119*ABF:I10~", "HI*ABK:E119*ABF:I10*~", "HI 17 2300 8", "3 0  3 "},
+	} {
+		doc := strings.Replace(sample, tc.from, tc.to, 1)
+		ics, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := ics[0].Groups[0].Sets[0]
+		g, _ := GuideFor(s.Version)
+		errs := g.Validate(s, ics[0].Separators)
+		if tc.ik3 == "" {
+			if len(errs) != 0 {
+				t.Errorf("%s: %+v", tc.name, errs)
+			}
+			continue
+		}
+		found := false
+		for _, e := range errs {
+			if strings.Join([]string{e.ID, itoa(e.Position), e.Loop, e.Code}, " ") != tc.ik3 {
+				continue
+			}
+			if tc.ik4 == "" {
+				found = true
+			}
+			for _, el := range e.Elements {
+				if strings.Join([]string{itoa(el.Position), itoa(el.Component), el.Ref, el.Code, el.Value}, " ") == tc.ik4 {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: want IK3 %q IK4 %q, have %+v", tc.name, tc.ik3, tc.ik4, errs)
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// A guide line the reader cannot read is named by its line.
+func TestParseGuideErrors(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  seg ST R one Header\n", "line 3: count"},
+		{"version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  seg ST R 1 Header\n    el 01 R 143 ID 3 3 837 [a-z]\n", "line 4: a pattern other than [0-9]{N}"},
+		{"version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  bogus\n", "line 3: unknown line"},
+		{"loop ST_LOOP R 0 x\n", "no version line"},
+	} {
+		_, err := ParseGuide([]byte(tc.text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.text, err, tc.want)
+		}
+	}
+}
