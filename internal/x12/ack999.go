@@ -66,16 +66,20 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 		w.seg("AK2", s.ID, s.Control, s.Version)
 		for _, f := range r.Findings {
 			// IK303 is at most four characters (447): 2010AA is written 2010.
-			w.seg("IK3", f.ID, strconv.Itoa(f.Position), clip(f.Loop, 4), f.Code)
+			w.seg("IK3", segmentID(f.ID), strconv.Itoa(f.Position), clip(f.Loop, 4), f.Code)
 			for _, e := range f.Elements {
 				pos := strconv.Itoa(e.Position)
 				if e.Component > 0 {
 					pos += string(w.sep.Component) + strconv.Itoa(e.Component)
 				}
-				w.seg("IK4", pos, e.Ref, e.Code, strings.ReplaceAll(e.Value, string(w.sep.Component), " "))
+				ref := e.Ref
+				if !allDigits(ref) {
+					ref = "" // IK402 is a number: a composite (C023) has none
+				}
+				w.seg("IK4", pos, ref, e.Code, strings.ReplaceAll(e.Value, string(w.sep.Component), " "))
 			}
 		}
-		if r.Refused != "" {
+		if r.Refused != "" && !r.found(r.RefusedSegment) {
 			// IK3: the segment, its position in the set (ST is 1), its
 			// loop, 8 (segment has data element errors); IK4: HL01 (628)
 			// with code 7 (invalid code value) and the value.
@@ -307,6 +311,27 @@ func TA1(ic *Interchange) []byte {
 
 // TA1Due reports whether an interchange is answered with a TA1.
 func TA1Due(ic *Interchange) bool { return len(ic.Notes) > 0 || ic.ISA.E(14) == "1" }
+
+// found reports whether the guide's findings already name seg's
+// elements (an HL01 used twice breaks the guide's count too).
+func (r SetResult) found(seg Segment) bool {
+	pos := seg.Pos - r.Set.ST.Pos + 1
+	for _, f := range r.Findings {
+		if f.Position == pos && f.Code == IK3ElementErrors && f.ID == seg.ID() {
+			return true
+		}
+	}
+	return false
+}
+
+// segmentID is an IK301: the segment's id when it is one (two or three
+// characters), else the first three characters, or ?? for an empty one.
+func segmentID(id string) string {
+	if len(id) < 2 {
+		return (id + "??")[:2]
+	}
+	return clip(id, 3)
+}
 
 // withoutVersion drops the guide's objection to an unsuffixed ST03 (the
 // version policy accepts it, noted in the 999 instead).
