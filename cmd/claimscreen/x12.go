@@ -14,7 +14,8 @@ import (
 
 // runX12 is `claimscreen x12 claims FILE...`: the claim.v1 mapping of every
 // CLM of every 837 in the files, as NDJSON, for people checking a trading
-// partner's files; envelope problems go to standard error.
+// partner's files; envelope problems and what the implementation guide
+// finds (the 999's IK3/IK4, by segment and code) go to standard error.
 func runX12(ctx context.Context, args []string, s stdio) error {
 	if len(args) == 0 || args[0] != "claims" {
 		return fmt.Errorf("%w: x12 claims [--originator ID] FILE...", errUsage)
@@ -30,7 +31,7 @@ func runX12(ctx context.Context, args []string, s stdio) error {
 	if *originator != "" && !claim.ValidOriginatorID(*originator) {
 		return fmt.Errorf("%w: --originator %q must match %s", errUsage, *originator, claim.OriginatorIDPattern)
 	}
-	claims, problems := 0, 0
+	claims, problems, findings := 0, 0, 0
 	for _, name := range fs.Args() {
 		data, err := os.ReadFile(name)
 		if err != nil {
@@ -58,7 +59,14 @@ func runX12(ctx context.Context, args []string, s stdio) error {
 					if set.ID != "837" {
 						continue
 					}
-					cs, err := x12.Claims(ic, g, set, time.Now())
+					if guide, _ := x12.GuideFor(set.Version); guide != nil {
+						for _, f := range guide.Validate(set, ic.Separators) {
+							findings++
+							fmt.Fprintf(s.err, "%s: transaction set %s: %s\n", name, set.Control, f)
+						}
+					}
+					// A file's claims were received when it was made (BHT04/05).
+					cs, err := x12.Claims(ic, g, set, time.Time{})
 					if err != nil {
 						problems++
 						fmt.Fprintf(s.err, "%s: transaction set %s: %v\n", name, set.Control, err)
@@ -78,6 +86,6 @@ func runX12(ctx context.Context, args []string, s stdio) error {
 			}
 		}
 	}
-	fmt.Fprintf(s.err, "%d claims, %d envelope problems\n", claims, problems)
+	fmt.Fprintf(s.err, "%d claims, %d envelope problems, %d implementation guide errors\n", claims, problems, findings)
 	return nil
 }
