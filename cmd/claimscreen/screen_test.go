@@ -208,11 +208,36 @@ func TestScreenX12(t *testing.T) {
 		t.Errorf("999: %v\n%s", err, ack)
 	}
 	// … and the set's 277CA: X12-2001 accepted, X12-2002 rejected with the
-	// rule table's statuses of its two rejections.
+	// rule table's statuses of its two rejections (the second names the
+	// patient, QC, whose age it concerns).
 	ca, err := os.ReadFile(filepath.Join(dir, "000000101-77-0001.277ca"))
 	if err != nil || !strings.Contains(string(ca), "TRN*2*X12-2001~\nSTC*A2:20*") || !strings.Contains(string(ca), "TRN*2*X12-2002~\nSTC*A7:254*") ||
-		!strings.Contains(string(ca), "******A7:255~") || !strings.Contains(string(ca), "QTY*AA*1~") {
+		!strings.Contains(string(ca), "******A7:255:QC~") || !strings.Contains(string(ca), "QTY*AA*1~") {
 		t.Errorf("277CA: %v\n%s", err, ca)
+	}
+	if ok, report := testenv.X12Valid(t, ca); !ok {
+		t.Errorf("pyx12 finds the 277CA invalid:\n%s\n%s", ca, report)
+	}
+	// A line of its own in error (an unknown procedure code, with its
+	// REF*6R): the claim is rejected, and the line has a 2220D loop with
+	// SVC, its STC, REF*FJ echoing REF*6R, and its date.
+	sample, _ := os.ReadFile(repo(t, "internal/samples/x12/837p-sample.txt"))
+	lineErr := strings.Replace(string(sample), "SV1*HC:99213:25*95.00*UN*1***1~\nDTP*472*D8*20251112~\n",
+		"SV1*HC:99499:25*95.00*UN*1***1~\nDTP*472*D8*20251112~\nREF*6R*LINE-2~\n", 1)
+	lineErr = strings.Replace(lineErr, "SE*34*0001~", "SE*35*0001~", 1)
+	lf := filepath.Join(t.TempDir(), "line.x12")
+	os.WriteFile(lf, []byte(lineErr), 0o644)
+	dir2 := t.TempDir()
+	if code, out, errOut := runCmd(t, "", append(args, "--acks", dir2, lf)...); code != 0 || !strings.Contains(out, `"rule":"PX_UNKNOWN","severity":"reject","line":2`) {
+		t.Fatalf("line error: %d %s %s", code, out, errOut)
+	}
+	ca2, _ := os.ReadFile(filepath.Join(dir2, "000000101-77-0001.277ca"))
+	if !strings.Contains(string(ca2), "TRN*2*X12-2001~\nSTC*A7:454*") ||
+		!strings.Contains(string(ca2), "SVC*HC:99499:25*95.00*****1~\nSTC*A7:454*") || !strings.Contains(string(ca2), "*U~\nREF*FJ*LINE-2~\nDTP*472*D8*20251112~") {
+		t.Errorf("277CA line loop:\n%s", ca2)
+	}
+	if ok, report := testenv.X12Valid(t, ca2); !ok {
+		t.Errorf("pyx12 finds the 277CA with a line loop invalid:\n%s\n%s", ca2, report)
 	}
 	// The trading-partner table: a known sender's claims carry its
 	// originator id; an unknown sender's are dead-lettered, unscreened.

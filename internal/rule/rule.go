@@ -95,39 +95,45 @@ type Spec struct {
 	// RARC is the remark code; RARCOther, when set, replaces it for a
 	// diagnosis that is not the principal one.
 	RARC, RARCOther string
-	When            string
+	// X12Entity is the entity the 277CA status names (STC01-3: QC the
+	// patient), "" none; X12Line: a finding of the rule that names a claim
+	// line is reported on that line too, in the 277CA's 2220D loop (SVC,
+	// STC, REF*FJ), not only at the claim.
+	X12Entity string
+	X12Line   bool
+	When      string
 }
 
 // Table is every rule, in the order of ARCHITECTURE §5.
 var Table = []Spec{
-	{MissingField, Reject, StageStructure, "A6:21", "", "16", "MA130", "", "a required element is absent"},
-	{InvalidField, Reject, StageStructure, "A7:21", "", "16", "MA130", "", "wrong format: date, money, code shape, enum"},
-	{DateInvalid, Reject, StageStructure, "A7:187", "", "16", "", "", "service date in the future, through before from"},
-	{TotalMismatch, Reject, StageStructure, "A7:400", "", "16", "", "", "total_charge differs from the sum of line charges"},
-	{DxUnknown, Reject, StageCodes, "A7:255", "A7:254", "16", "M76", "M64", "diagnosis code in no loaded ICD-10-CM release"},
-	{DxNotBillable, Reject, StageCodes, "A7:255", "A7:254", "16", "M81", "", "a header (category) code in the release in force"},
-	{DxNotEffective, Reject, StageCodes, "A7:255", "A7:254", "146", "", "", "in some release, not in the one in force on the date"},
-	{DxWrongRevision, Reject, StageStructure, "A7:255", "", "16", "M76", "", "ICD-9-CM on or after 2015-10-01, ICD-10-CM before it, or both on one claim"},
-	{PxUnknown, Reject, StageCodes, "A7:454", "", "16", "M51", "", "procedure code in no loaded release"},
-	{PxNotEffective, Reject, StageCodes, "A7:454", "", "181", "", "", "outside its add/termination dates on the service date"},
-	{ModifierInvalid, Reject, StageCodes, "A7:453", "", "182", "N519", "", "modifier unknown or not effective on the date"},
-	{PosInvalid, Reject, StageCodes, "A7:249", "", "58", "M77", "", "place of service unknown or not effective"},
-	{PointerInvalid, Reject, StageStructure, "A7:255", "", "16", "M76", "", "a pointer outside 1..n, repeated, or more than 4"},
-	{XwalkMissing, Reject, StageCodes, "A7:255", "", "16", "N56", "", "no crosswalk entry for a valid external code on the date"},
-	{NcciPTP, Flag, StageCodes, "", "", "97", "M15", "", "a procedure pair on one date with an NCCI PTP edit in force and no allowed modifier"},
-	{MueExceeded, Flag, StageCodes, "", "", "151", "", "", "units over the MUE for the code and date"},
-	{Duplicate, Flag, StageCodes, "", "", "18", "", "", "the same originator and claim id already decided with different content and frequency 1"},
-	{CodesetNotLoaded, Hold, StageCoverage, "", "", "", "", "", "no loaded release of a needed code system covers the date"},
-	{DxExternalCauseFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "the first diagnosis is an external cause code (MCE ecodepdx; Tabular chapter 20)"},
-	{DxManifestationFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "the first diagnosis is a manifestation code (MCE manifestation; Tabular title)"},
-	{DxSequelaFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "the first diagnosis is a sequela (7th character S meaning sequela in the Tabular List)"},
-	{DxAgeConflict, Reject, StageCodes, "A7:255", "A7:254", "9", "", "", "an MCE newborn, pediatric, maternity or adult diagnosis outside the patient's age range on the date"},
-	{DxSexConflict, Reject, StageCodes, "A7:255", "A7:254", "10", "", "", "an MCE female or male diagnosis in force on the date and a patient of the other sex"},
-	{DxExcludes1, Flag, StageCodes, "", "", "16", "M64", "", "two diagnoses form an Excludes1 pair of the Tabular List"},
-	{DxDuplicate, Flag, StageCodes, "", "", "16", "M64", "", "the same diagnosis is listed twice"},
-	{DxUnacceptablePrincipal, Flag, StageCodes, "", "", "16", "MA63", "", "inpatient (bill type 11x): MCE unacceptable principal diagnosis"},
-	{DxQuestionableAdmission, Flag, StageCodes, "", "", "50", "", "", "inpatient (bill type 11x): MCE questionable admission on the principal diagnosis"},
-	{PxNotCovered, Flag, StageCodes, "", "", "96", "", "", "a HCPCS code whose coverage code is S (statutory exclusion) or M (non-covered); I gives an info finding"},
+	{MissingField, Reject, StageStructure, "A6:21", "", "16", "MA130", "", "", true, "a required element is absent"},
+	{InvalidField, Reject, StageStructure, "A7:21", "", "16", "MA130", "", "", true, "wrong format: date, money, code shape, enum"},
+	{DateInvalid, Reject, StageStructure, "A7:187", "", "16", "", "", "", true, "service date in the future, through before from"},
+	{TotalMismatch, Reject, StageStructure, "A7:400", "", "16", "", "", "", false, "total_charge differs from the sum of line charges"},
+	{DxUnknown, Reject, StageCodes, "A7:255", "A7:254", "16", "M76", "M64", "", false, "diagnosis code in no loaded ICD-10-CM release"},
+	{DxNotBillable, Reject, StageCodes, "A7:255", "A7:254", "16", "M81", "", "", false, "a header (category) code in the release in force"},
+	{DxNotEffective, Reject, StageCodes, "A7:255", "A7:254", "146", "", "", "", false, "in some release, not in the one in force on the date"},
+	{DxWrongRevision, Reject, StageStructure, "A7:255", "", "16", "M76", "", "", false, "ICD-9-CM on or after 2015-10-01, ICD-10-CM before it, or both on one claim"},
+	{PxUnknown, Reject, StageCodes, "A7:454", "", "16", "M51", "", "", true, "procedure code in no loaded release"},
+	{PxNotEffective, Reject, StageCodes, "A7:454", "", "181", "", "", "", true, "outside its add/termination dates on the service date"},
+	{ModifierInvalid, Reject, StageCodes, "A7:453", "", "182", "N519", "", "", true, "modifier unknown or not effective on the date"},
+	{PosInvalid, Reject, StageCodes, "A7:249", "", "58", "M77", "", "", true, "place of service unknown or not effective"},
+	{PointerInvalid, Reject, StageStructure, "A7:255", "", "16", "M76", "", "", true, "a pointer outside 1..n, repeated, or more than 4"},
+	{XwalkMissing, Reject, StageCodes, "A7:255", "", "16", "N56", "", "", true, "no crosswalk entry for a valid external code on the date"},
+	{NcciPTP, Flag, StageCodes, "", "", "97", "M15", "", "", true, "a procedure pair on one date with an NCCI PTP edit in force and no allowed modifier"},
+	{MueExceeded, Flag, StageCodes, "", "", "151", "", "", "", true, "units over the MUE for the code and date"},
+	{Duplicate, Flag, StageCodes, "", "", "18", "", "", "", false, "the same originator and claim id already decided with different content and frequency 1"},
+	{CodesetNotLoaded, Hold, StageCoverage, "", "", "", "", "", "", false, "no loaded release of a needed code system covers the date"},
+	{DxExternalCauseFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "", false, "the first diagnosis is an external cause code (MCE ecodepdx; Tabular chapter 20)"},
+	{DxManifestationFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "", false, "the first diagnosis is a manifestation code (MCE manifestation; Tabular title)"},
+	{DxSequelaFirst, Reject, StageCodes, "A7:254", "", "16", "MA63", "", "", false, "the first diagnosis is a sequela (7th character S meaning sequela in the Tabular List)"},
+	{DxAgeConflict, Reject, StageCodes, "A7:255", "A7:254", "9", "", "", "QC", false, "an MCE newborn, pediatric, maternity or adult diagnosis outside the patient's age range on the date"},
+	{DxSexConflict, Reject, StageCodes, "A7:255", "A7:254", "10", "", "", "QC", false, "an MCE female or male diagnosis in force on the date and a patient of the other sex"},
+	{DxExcludes1, Flag, StageCodes, "", "", "16", "M64", "", "", false, "two diagnoses form an Excludes1 pair of the Tabular List"},
+	{DxDuplicate, Flag, StageCodes, "", "", "16", "M64", "", "", false, "the same diagnosis is listed twice"},
+	{DxUnacceptablePrincipal, Flag, StageCodes, "", "", "16", "MA63", "", "", false, "inpatient (bill type 11x): MCE unacceptable principal diagnosis"},
+	{DxQuestionableAdmission, Flag, StageCodes, "", "", "50", "", "", "", false, "inpatient (bill type 11x): MCE questionable admission on the principal diagnosis"},
+	{PxNotCovered, Flag, StageCodes, "", "", "96", "", "", "", true, "a HCPCS code whose coverage code is S (statutory exclusion) or M (non-covered); I gives an info finding"},
 }
 
 // specRef is a spec and its place in Table.

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,23 @@ func TestPolicy(t *testing.T) {
 	}
 	if _, err := NewPolicy(map[string]string{"A": "off", "DX_UNKNOWN": "x"}); err == nil || !strings.Contains(err.Error(), `"A"`) || !strings.Contains(err.Error(), `"x"`) {
 		t.Errorf("%v", err)
+	}
+}
+
+// docs/rules.md lists the line rules of the table, all of them.
+func TestDocsListTheLineRules(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Join(strings.Fields(string(raw)), " ")
+	var want []string
+	for _, s := range Table {
+		if s.X12Line {
+			want = append(want, "`"+string(s.ID)+"`")
+		}
+	}
+	if line := "line rules: " + strings.Join(want, ", ") + "."; !strings.Contains(doc, line) {
+		t.Errorf("docs/rules.md should say %q", line)
 	}
 }

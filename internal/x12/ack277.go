@@ -18,6 +18,16 @@ type ClaimStatus struct {
 	// the rule table gives them: A7:254); three to an STC segment.
 	Codes      []string
 	DecisionID string // REF*1K, the payer's claim control number
+	// Lines are the statuses of lines with findings of their own (the
+	// rule table's X12Line rules): a 2220D loop each.
+	Lines []LineStatus
+}
+
+// LineStatus is what a 277CA says of one service line: its place in the
+// claim (0-based, Claim.Lines[Index]) and its statuses, up to three.
+type LineStatus struct {
+	Index int
+	Codes []string
 }
 
 // Ack277CA writes the 277CA (005010X214) of one accepted 837 transaction
@@ -140,12 +150,9 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 			if c.Claim.BillType != "" {
 				w.seg("REF", "BLT", c.Claim.BillType)
 			}
-			if from, through := d8digits(c.Claim.From), d8digits(c.Claim.Through); from != "" {
-				if through == "" || through == from {
-					w.seg("DTP", "472", "D8", from)
-				} else {
-					w.seg("DTP", "472", "RD8", from+"-"+through)
-				}
+			w.serviceDate(c.Claim.From, c.Claim.Through)
+			for _, ls := range c.Lines {
+				w.line(c.Claim, ls, day)
 			}
 		}
 	}
@@ -153,6 +160,53 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 	doc := w.finish("HN", g, "005010X214")
 	return []byte(strings.Replace(string(doc), fmt.Sprintf("SE%c%d%c0001", w.sep.Element, len(w.body)+1, w.sep.Element),
 		fmt.Sprintf("SE%c%d%c%s", w.sep.Element, len(w.body)+1, w.sep.Element, w.sep.text(s.Control)), 1))
+}
+
+// serviceDate writes DTP*472: D8, or RD8 for a period.
+func (w *writer) serviceDate(from, through string) {
+	if from, through = d8digits(from), d8digits(through); from != "" {
+		if through == "" || through == from {
+			w.seg("DTP", "472", "D8", from)
+		} else {
+			w.seg("DTP", "472", "RD8", from+"-"+through)
+		}
+	}
+}
+
+// line writes a 2220D loop: SVC (the procedure, or the revenue code alone
+// as NU, the charge, the revenue code, the units), STC with up to three
+// statuses, REF*FJ (the line's REF*6R), DTP*472.
+func (w *writer) line(c Claim, ls LineStatus, day string) {
+	if ls.Index < 0 || ls.Index >= len(c.Lines) || len(ls.Codes) == 0 {
+		return
+	}
+	l := c.Lines[ls.Index]
+	comp := string(w.sep.Component)
+	proc := "NU" + comp + l.Revenue
+	if l.Procedure != "" {
+		q := l.Qualifier
+		if q == "" {
+			q = "HC"
+		}
+		proc = strings.Join(append([]string{q, l.Procedure}, l.Modifiers[:min(len(l.Modifiers), 4)]...), comp)
+	}
+	charge := l.Charge
+	if charge == "" {
+		charge = "0"
+	}
+	w.seg("SVC", proc, charge, "", l.Revenue, "", "", l.Units)
+	stc := []string{ls.Codes[0], day, "U"}
+	if len(ls.Codes) > 1 {
+		stc = append(stc, "", "", "", "", "", "", ls.Codes[1])
+	}
+	if len(ls.Codes) > 2 {
+		stc = append(stc, ls.Codes[2])
+	}
+	w.seg("STC", stc...)
+	if l.Control != "" {
+		w.seg("REF", "FJ", clip(l.Control, 50))
+	}
+	w.serviceDate(l.From, l.Through)
 }
 
 // d8digits is YYYY-MM-DD, or CCYYMMDD, as CCYYMMDD.

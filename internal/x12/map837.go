@@ -27,6 +27,20 @@ type Claim struct {
 	ProviderName, ProviderNPI       string
 	SubmitterName, SubmitterID      string
 	Trace                           string // BHT03
+	// Lines are the claim's service lines as sent, in order (claim.v1's
+	// lines[i] is Lines[i]), for the 277CA's line loop.
+	Lines []Line
+}
+
+// Line is one service line (LX) of an 837 as sent: SV1 or SV2, REF*6R,
+// DTP*472.
+type Line struct {
+	Qualifier, Procedure string // SV101/SV202 composite: HC, the code
+	Modifiers            []string
+	Revenue              string // SV201 (837I)
+	Charge, Units        string
+	Control              string // REF*6R, the line item control number
+	From, Through        string // DTP*472, CCYYMMDD
 }
 
 // claimV1 is the claim.v1 the mapping writes (docs/x12.md has the table).
@@ -115,6 +129,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	var cur *claimV1
 	var curProblems []string
 	var line *lineV1
+	var lines []Line // the current claim's, as sent
 	hls := map[string]*hl{}
 	var level *hl  // the current HL
 	var inCOB bool // inside 2320/2330 (other subscriber): parsed and ignored
@@ -156,7 +171,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		}
 		b, _ := json.Marshal(cur)
 		c := Claim{JSON: b, Interchange: ic.Control, Group: g.Control, Set: s.Control, Position: len(out) + 1, ClaimID: cur.ClaimID, Problems: curProblems,
-			Charge: cur.TotalCharge, BillType: cur.BillType, SubmitterName: submitter, SubmitterID: submitterID, Trace: trace}
+			Charge: cur.TotalCharge, BillType: cur.BillType, SubmitterName: submitter, SubmitterID: submitterID, Trace: trace, Lines: lines}
+		lines = nil
 		if cur.StatementPeriod != nil {
 			c.From, c.Through = cur.StatementPeriod.From, cur.StatementPeriod.Through
 		}
@@ -286,8 +302,9 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 				cur.StatementPeriod = &periodV1{From: from, Through: through}
 			case "472": // service date
 				if line != nil {
-					from, _ := dates(seg.E(2), seg.E(3))
+					from, through := dates(seg.E(2), seg.E(3))
 					line.ServiceDate = from
+					lines[len(lines)-1].From, lines[len(lines)-1].Through = d8digits(from), d8digits(through)
 				}
 			}
 		case "SBR":
@@ -304,15 +321,23 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			}
 			n, _ := strconv.Atoi(seg.E(1))
 			line = &lineV1{Number: n}
+			lines = append(lines, Line{})
+		case "REF":
+			if line != nil && !inCOB && seg.E(1) == "6R" {
+				lines[len(lines)-1].Control = seg.E(2)
+			}
 		case "SV1":
 			if line == nil {
 				continue
 			}
 			p := seg.Components(1, sep)
+			src := &lines[len(lines)-1]
 			if len(p) > 1 {
 				line.Procedure = procedureV1{Code: p[1], Modifiers: nonEmpty(p[2:])}
+				src.Qualifier, src.Procedure, src.Modifiers = p[0], p[1], line.Procedure.Modifiers
 			}
 			line.Charge, line.Units, line.PlaceOfService = seg.E(2), json.Number(units(seg.E(4))), seg.E(5)
+			src.Charge, src.Units = seg.E(2), seg.E(4)
 			for _, ptr := range seg.Components(7, sep) {
 				if n, err := strconv.Atoi(ptr); err == nil {
 					line.Pointers = append(line.Pointers, n)
@@ -323,8 +348,11 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 				continue
 			}
 			p := seg.Components(2, sep)
+			src := &lines[len(lines)-1]
+			src.Revenue, src.Charge, src.Units = seg.E(1), seg.E(3), seg.E(5)
 			if len(p) > 1 {
 				line.Procedure = procedureV1{Code: p[1], Modifiers: nonEmpty(p[2:])}
+				src.Qualifier, src.Procedure, src.Modifiers = p[0], p[1], line.Procedure.Modifiers
 			} else {
 				curProblems = append(curProblems, fmt.Sprintf("line %d: SV2 has no procedure (revenue code %s only)", line.Number, seg.E(1)))
 			}

@@ -243,7 +243,11 @@ func (w *walker) missing(l *gloop, i int, at Segment) {
 		return
 	}
 	if it.loop.usage == 'R' {
-		w.report(SegmentError{ID: it.loop.first().id, Position: w.position(at), Loop: it.loop.id, Code: IK3Missing})
+		loop := it.loop.id
+		if it.loop.wrapper {
+			loop = "" // the header or detail table, not a loop of the guide
+		}
+		w.report(SegmentError{ID: it.loop.first().id, Position: w.position(at), Loop: loop, Code: IK3Missing})
 	}
 }
 

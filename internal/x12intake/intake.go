@@ -135,8 +135,9 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 
 // StatusOf is what the 277CA says of a claim's decision: accepted (held
 // claims too, pending with their reason), or rejected with the 277CA
-// statuses of its rejecting findings (A7:21 when the claim could not be
-// decoded at all).
+// statuses of its rejecting findings (with the rule table's entity, A7:255:QC;
+// A7:21 when the claim could not be decoded at all), and of each line with
+// findings of its own (the rule table's X12Line), for the 2220D loop.
 func StatusOf(c x12.Claim, r pipeline.Result) x12.ClaimStatus {
 	st := x12.ClaimStatus{Claim: c, DecisionID: r.DecisionID}
 	if r.Decision == nil {
@@ -157,12 +158,42 @@ func StatusOf(c x12.Claim, r pipeline.Result) x12.ClaimStatus {
 		}
 	default:
 		seen := map[string]bool{}
+		lines := map[int]int{} // claim line → its place in st.Lines
 		for _, fd := range d.Findings {
-			if fd.Severity == rule.Reject && fd.X12 != "" && !seen[fd.X12] {
-				seen[fd.X12] = true
-				st.Codes = append(st.Codes, fd.X12)
+			if fd.Severity != rule.Reject || fd.X12 == "" {
+				continue
+			}
+			code := fd.X12
+			spec, _ := rule.Lookup(fd.Rule)
+			if spec != nil && spec.X12Entity != "" {
+				code += ":" + spec.X12Entity // STC01-3, the entity it concerns
+			}
+			if !seen[code] {
+				seen[code] = true
+				st.Codes = append(st.Codes, code)
+			}
+			// A line's own finding is reported on the line too (2220D).
+			if spec != nil && spec.X12Line && fd.Line > 0 && fd.Line <= len(c.Lines) {
+				i, ok := lines[fd.Line]
+				if !ok {
+					i = len(st.Lines)
+					lines[fd.Line] = i
+					st.Lines = append(st.Lines, x12.LineStatus{Index: fd.Line - 1})
+				}
+				if ls := &st.Lines[i]; len(ls.Codes) < 3 && !contains(ls.Codes, code) {
+					ls.Codes = append(ls.Codes, code)
+				}
 			}
 		}
 	}
 	return st
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }
