@@ -23,13 +23,15 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 	fs.IntVar(&o.BatchSize, "batch-size", 2000, "pipeline batch size")
 	fs.IntVar(&o.Workers, "workers", 1, "pipelines in the process, each a member of the consumer group")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the pipeline run (b) to this file")
+	fs.BoolVar(&o.X12, "x12", false, "also push the claims through the X12 intake, as 837P interchanges on the X12 topic (run (c))")
+	fs.IntVar(&o.X12PerInterchange, "x12-claims-per-interchange", 1000, "claims per generated interchange with --x12")
 	markdown := fs.String("markdown", "", "write the figures into this Markdown file, between <!-- bench:start --> and <!-- bench:end -->")
 	fs.StringVar(&o.BrokerLabel, "broker-label", "", "how to name the broker in the report (for example 'Apache Kafka 4.1.1, deploy/local')")
 	if err := parseFlags(fs, args, s.err); err != nil {
 		return err
 	}
-	if o.Claims < 1000 || o.Partitions < 1 || o.Rate < 1 || o.LatencyClaims < 100 || o.BatchSize < 1 || o.Workers < 1 {
-		return fmt.Errorf("%w: --claims at least 1000, --latency-claims at least 100, --partitions, --rate, --batch-size and --workers at least 1", errUsage)
+	if o.Claims < 1000 || o.Partitions < 1 || o.Rate < 1 || o.LatencyClaims < 100 || o.BatchSize < 1 || o.Workers < 1 || o.X12PerInterchange < 1 {
+		return fmt.Errorf("%w: --claims at least 1000, --latency-claims at least 100, --partitions, --rate, --batch-size, --workers and --x12-claims-per-interchange at least 1", errUsage)
 	}
 	if o.Brokers == "" {
 		o.Brokers, _ = s.env("KAFKA_BROKERS")

@@ -15,7 +15,8 @@ import (
 func TestBenchCommand(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "b.md")
 	os.WriteFile(md, []byte("# x\n<!-- bench:start -->\nold\n<!-- bench:end -->\ntail\n"), 0o644)
-	code, out, errOut := runCmd(t, "", "bench", "--claims", "2000", "--latency-claims", "300", "--rate", "2000", "--markdown", md)
+	code, out, errOut := runCmd(t, "", "bench", "--claims", "2000", "--latency-claims", "300", "--rate", "2000", "--markdown", md,
+		"--x12", "--x12-claims-per-interchange", "500")
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
@@ -25,11 +26,12 @@ func TestBenchCommand(t *testing.T) {
 		t.Fatalf("last line is not the JSON result: %v\n%s", err, out)
 	}
 	if r.Claims != 2000 || r.RelayRate <= 0 || r.PipelineRate <= 0 || r.Ratio <= 0 || r.LatencyP99ms <= 0 || r.RulesPerCore <= 0 ||
-		r.DecodeRulesPerCore <= 0 || r.CPUSecondsPer1000 <= 0 || r.PeakRSSMB <= 0 {
+		r.DecodeRulesPerCore <= 0 || r.CPUSecondsPer1000 <= 0 || r.PeakRSSMB <= 0 ||
+		r.X12Interchanges != 4 || r.X12Claims < 1900 || r.X12Rate <= 0 || r.X12CPUSecondsPer1000 <= 0 {
 		t.Errorf("a figure is missing: %+v", r)
 	}
 	b, _ := os.ReadFile(md)
-	if !strings.Contains(string(b), "| pipeline ÷ raw relay |") || strings.Contains(string(b), "old") || !strings.HasSuffix(string(b), "tail\n") {
+	if !strings.Contains(string(b), "| pipeline ÷ raw relay |") || !strings.Contains(string(b), "| (c) X12: 4 interchanges") || strings.Contains(string(b), "old") || !strings.HasSuffix(string(b), "tail\n") {
 		t.Errorf("markdown section not rewritten:\n%s", b)
 	}
 	if code, _, errOut := runCmd(t, "", "bench", "--claims", "5"); code != 2 || !strings.Contains(errOut, "--claims at least 1000") {

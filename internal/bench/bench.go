@@ -5,6 +5,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,10 +30,12 @@ import (
 	"github.com/claimscreen/claimscreen/internal/codeset"
 	"github.com/claimscreen/claimscreen/internal/gen"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
+	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/postgres"
 	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/samples"
 	"github.com/claimscreen/claimscreen/internal/screening"
+	"github.com/claimscreen/claimscreen/internal/x12intake"
 	"github.com/claimscreen/claimscreen/pipeline"
 	"github.com/claimscreen/claimscreen/pipeline/mem"
 )
@@ -58,21 +61,29 @@ type Result struct {
 	BaselineRate       float64 `json:"baseline_claims_per_s,omitempty"`
 	BaselineMultiple   float64 `json:"vs_baseline,omitempty"`
 	HeapMB             float64 `json:"codeset_heap_mb"`
+	// --x12: the same claims as X12 837P interchanges on the X12 topic.
+	X12Interchanges      int     `json:"x12_interchanges,omitempty"`
+	X12Claims            int     `json:"x12_claims,omitempty"`
+	X12Rate              float64 `json:"x12_claims_per_s,omitempty"`
+	X12OverClaimV1       float64 `json:"x12_over_claim_v1,omitempty"`
+	X12CPUSecondsPer1000 float64 `json:"x12_cpu_seconds_per_1000_claims,omitempty"`
 }
 
 // Options of a run. Zero values take the defaults of the command's flags.
 type Options struct {
-	Claims        int    // claims to generate and push through
-	Partitions    int    // partitions of the fresh input topic
-	Rate          int    // offered load of the latency run, claims/s
-	LatencyClaims int    // claims in the latency run
-	Codesets      string // code-set folder to generate from and screen with; "" for the samples
-	Brokers       string // Kafka brokers; "" for the embedded broker
-	DatabaseURL   string // PostgreSQL for the ledger and the baseline; "" for the memory ledger
-	BatchSize     int
-	Workers       int    // pipelines in the process, each a member of the consumer group
-	CPUProfile    string // file for a CPU profile of the pipeline run
-	BrokerLabel   string // how to name the broker in the report
+	Claims            int    // claims to generate and push through
+	Partitions        int    // partitions of the fresh input topic
+	Rate              int    // offered load of the latency run, claims/s
+	LatencyClaims     int    // claims in the latency run
+	Codesets          string // code-set folder to generate from and screen with; "" for the samples
+	Brokers           string // Kafka brokers; "" for the embedded broker
+	DatabaseURL       string // PostgreSQL for the ledger and the baseline; "" for the memory ledger
+	BatchSize         int
+	Workers           int    // pipelines in the process, each a member of the consumer group
+	CPUProfile        string // file for a CPU profile of the pipeline run
+	BrokerLabel       string // how to name the broker in the report
+	X12               bool   // also run the claims through the X12 intake, as interchanges
+	X12PerInterchange int    // claims per generated interchange (default 1,000)
 }
 
 // Run measures, printing as it goes on w, and returns the figures.
@@ -148,6 +159,9 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 	for i := 0; i < 5; i++ {
 		all = append(all, topics.NoticeTopic(gen.Originator(i)))
 	}
+	if o.X12 {
+		all = append(all, prefix+".x12", topics.NoticeTopic(x12Originator))
+	}
 	if _, err := conn.CreateTopics(ctx, all, *parts, 1); err != nil {
 		return nil, err
 	}
@@ -198,7 +212,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 			return nil, err
 		}
 	}
-	took, err := runPipeline(ctx, o.Workers, conn, sink, ledger, sc, topics, prefix+".in", prefix+".pipe-group", *n, *batch, nil)
+	took, err := runPipeline(ctx, o.Workers, conn, sink, ledger, sc, topics, prefix+".in", prefix+".pipe-group", *n, *batch, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +227,19 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 	res.CPUSecondsPer1000 = cpu / float64(*n) * 1000
 	fmt.Fprintf(w, "(b) pipeline (decode, screen, route, %s ledger, write, commit): %.0f claims/s, %.2f of the relay, %.3f CPU s per 1,000 claims\n",
 		res.Ledger, res.PipelineRate, res.Ratio, res.CPUSecondsPer1000)
+
+	// (c) the same claims as X12 interchanges, through the X12 intake.
+	if o.X12 {
+		if pool != nil {
+			if err := clearBenchRows(ctx, pool); err != nil {
+				return nil, err
+			}
+		}
+		ledger, _ = newLedger()
+		if err := runX12(ctx, o, &res, conn, sink, ledger, sc, topics, prefix, msgs, w); err != nil {
+			return nil, err
+		}
+	}
 
 	// Latency at a fixed offered load.
 	if pool != nil {
@@ -293,6 +320,10 @@ func WriteMarkdown(path string, r *Result, cmd string) error {
 		fmt.Fprintf(&t, "| one-SQL-query-per-code baseline | %.0f claims/s; decode + rules is %.0f× faster | ≥ 50× | %s |\n", r.BaselineRate, r.BaselineMultiple, met(r.BaselineMultiple >= 50))
 	} else {
 		fmt.Fprintf(&t, "| one-SQL-query-per-code baseline | not run (no DATABASE_URL) | ≥ 50× | |\n")
+	}
+	if r.X12Claims > 0 {
+		fmt.Fprintf(&t, "| (c) X12: %d interchanges, %d claims, %s ledger | %.0f claims/s, %.2f of (b), %.3f CPU s per 1,000 claims | ≥ the claim.v1 throughput (b) | %s |\n",
+			r.X12Interchanges, r.X12Claims, r.Ledger, r.X12Rate, r.X12OverClaimV1, r.X12CPUSecondsPer1000, met(r.X12OverClaimV1 >= 1))
 	}
 	fmt.Fprintf(&t, "| heap held by the loaded code sets | %.1f MB | < 150 MB | %s |\n", r.HeapMB, met(r.HeapMB < 150))
 	fmt.Fprintf(&t, "| peak RSS of the run | %.0f MB | — | |\n", r.PeakRSSMB)
@@ -438,7 +469,7 @@ func (t *timingSink) Write(ctx context.Context, outs []pipeline.Output) error {
 }
 
 func runPipeline(ctx context.Context, workers int, conn *kafkaio.Conn, sink pipeline.Sink, ledger pipeline.Ledger, sc *screening.Screener, topics pipeline.Topics,
-	topic, group string, n, batch int, started chan<- struct{}) (time.Duration, error) {
+	topic, group string, n, batch int, started chan<- struct{}, intakes map[string]pipeline.Intake, orgs pipeline.Originators) (time.Duration, error) {
 	var ptr atomic.Pointer[screening.Screener]
 	ptr.Store(sc)
 	var committed atomic.Int64
@@ -447,9 +478,11 @@ func runPipeline(ctx context.Context, workers int, conn *kafkaio.Conn, sink pipe
 	defer cancel()
 	done := make(chan error, workers)
 	for w := 0; w < workers; w++ {
-		src := &CountingSource{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group}, nil), Total: &committed, First: &first}
+		// The service's default bound on a batch's bytes (--max-batch-bytes).
+		src := &CountingSource{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group, MaxBatchBytes: 8 << 20}, nil), Total: &committed, First: &first}
 		defer src.Close()
-		p := pipeline.New(pipeline.Config{BatchSize: batch, BatchWait: 5 * time.Millisecond, Topics: topics}, src, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
+		p := pipeline.New(pipeline.Config{BatchSize: batch, BatchWait: 5 * time.Millisecond, Topics: topics, Intakes: intakes, Originators: orgs},
+			src, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
 		go func() { done <- p.Run(rctx) }()
 	}
 	if started != nil {
@@ -492,7 +525,7 @@ func latency(ctx context.Context, workers int, conn *kafkaio.Conn, sink *kafkaio
 	started := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		_, err := runPipeline(ctx, workers, conn, ts, ledger, sc, topics, topic, group, len(msgs), batch, started)
+		_, err := runPipeline(ctx, workers, conn, ts, ledger, sc, topics, topic, group, len(msgs), batch, started, nil, nil)
 		errc <- err
 	}()
 	<-started
@@ -604,4 +637,51 @@ func clearBenchRows(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	_, err := pool.Exec(ctx, "VACUUM ANALYZE decision, decision_published")
 	return err
+}
+
+// x12Originator is the trading partner the generated interchanges come
+// from (ISA06 CLEARING-1).
+const x12Originator = "CLEARING-1"
+
+// runX12 writes msgs as 837P interchanges of o.X12PerInterchange claims,
+// produces them to the X12 topic and runs the pipeline with the X12 intake
+// (validate, map, decide each claim, 999 and 277CA) until every
+// interchange is committed.
+func runX12(ctx context.Context, o Options, res *Result, conn *kafkaio.Conn, sink pipeline.Sink, ledger pipeline.Ledger, sc *screening.Screener,
+	topics pipeline.Topics, prefix string, msgs [][]byte, w io.Writer) error {
+	per := o.X12PerInterchange
+	if per <= 0 {
+		per = 1000
+	}
+	var ics [][]byte
+	claims := 0
+	for i := 0; i < len(msgs); i += per {
+		ic := gen.Interchange(msgs[i:min(i+per, len(msgs))], fmt.Sprintf("%09d", 100000000+i/per))
+		claims += bytes.Count(ic, []byte("\nCLM*"))
+		ics = append(ics, ic)
+	}
+	if err := Produce(ctx, sink, prefix+".x12", ics); err != nil {
+		return err
+	}
+	partners, err := originators.New([]originators.Entry{{ID: x12Originator, Active: true, X12Sender: "ZZ:" + x12Originator}})
+	if err != nil {
+		return err
+	}
+	intakes := map[string]pipeline.Intake{prefix + ".x12": &x12intake.Intake{Partners: partners}}
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	took, err := runPipeline(ctx, o.Workers, conn, sink, ledger, sc, topics, prefix+".x12", prefix+".x12-group", len(ics), o.BatchSize, nil, intakes, partners)
+	if err != nil {
+		return err
+	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	res.X12Interchanges, res.X12Claims = len(ics), claims
+	res.X12Rate = float64(claims) / took.Seconds()
+	if res.PipelineRate > 0 {
+		res.X12OverClaimV1 = res.X12Rate / res.PipelineRate
+	}
+	res.X12CPUSecondsPer1000 = (tv(ru1.Utime) + tv(ru1.Stime) - tv(ru0.Utime) - tv(ru0.Stime)) / float64(claims) * 1000
+	fmt.Fprintf(w, "(c) X12: %d interchanges of up to %d claims (%d claims; validate, map, decide, 999 and 277CA, commit): %.0f claims/s, %.2f of claim.v1 (b), %.3f CPU s per 1,000 claims\n",
+		len(ics), per, claims, res.X12Rate, res.X12OverClaimV1, res.X12CPUSecondsPer1000)
+	return nil
 }

@@ -110,6 +110,10 @@ type Consumer struct {
 	// are dead-lettered TOO_LARGE); the reader fetches and the writer
 	// writes messages up to this size.
 	MaxInterchangeBytes int
+	// MaxBatchBytes bounds a batch by the bytes of its input messages (at
+	// least one message a batch): a batch of X12 interchanges holds every
+	// claim they carry at once.
+	MaxBatchBytes int
 }
 
 // Validate implements the part's checks.
@@ -375,6 +379,7 @@ var Settings = []Setting{
 	mk("shutdown-timeout-ms", "CLAIMSCREEN_SHUTDOWN_TIMEOUT_MS", "30000", "time to finish the batch in hand on SIGTERM, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.ShutdownTimeout })),
 	mk("session-timeout-ms", "CLAIMSCREEN_SESSION_TIMEOUT_MS", "10000", "consumer group session timeout: how long the group waits for an instance that stopped answering before its partitions move, in milliseconds (the broker allows 6000 to 1800000 by default)", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.SessionTimeout })),
 	mk("max-interchange-bytes", "CLAIMSCREEN_MAX_INTERCHANGE_BYTES", "16777216", "largest X12 interchange message taken, in bytes (bigger ones are dead-lettered TOO_LARGE); the brokers' message.max.bytes must allow it", integer(groupConsumer, func(p parts) *int { return &p.consumer.MaxInterchangeBytes }, 1024)),
+	mk("max-batch-bytes", "CLAIMSCREEN_MAX_BATCH_BYTES", "8388608", "most bytes of input messages a batch takes (always at least one message): what bounds the memory of a batch of X12 interchanges, whose claims are all held together", integer(groupConsumer, func(p parts) *int { return &p.consumer.MaxBatchBytes }, 1024)),
 	mk("topic-recheck-ms", "CLAIMSCREEN_TOPIC_RECHECK_MS", "30000", "how long a notice topic found missing is taken as missing before the brokers are asked again, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.TopicRecheck })),
 	mk("http-addr", "CLAIMSCREEN_HTTP_ADDR", "127.0.0.1:8080", "address of /metrics, /healthz and /readyz", str(groupHTTP, func(p parts) *string { return &p.http.Addr })),
 	mk("log-level", "CLAIMSCREEN_LOG_LEVEL", "info", "debug, info, warn or error", str(groupLog, func(p parts) *string { return &p.log.Level })),

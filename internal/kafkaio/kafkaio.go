@@ -255,6 +255,9 @@ type SourceConfig struct {
 	Topics   []string // several topics in one group, instead of Topic
 	GroupID  string
 	MaxBytes int // largest fetch, default 10 MiB
+	// MaxBatchBytes: a Fetch stops taking messages once their values add
+	// up to this many bytes (it always takes one); 0: no bound.
+	MaxBatchBytes int
 	// SessionTimeout and RebalanceTimeout: kafka-go defaults when zero.
 	SessionTimeout   time.Duration
 	RebalanceTimeout time.Duration
@@ -266,8 +269,9 @@ const readerMaxWait = 2 * time.Second
 
 // Source reads a topic in a consumer group.
 type Source struct {
-	r   *kafka.Reader
-	log *zap.Logger
+	r             *kafka.Reader
+	log           *zap.Logger
+	maxBatchBytes int
 }
 
 // NewSource opens a consumer group reader. Offsets are committed only by
@@ -307,7 +311,7 @@ func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 			log.Warn("kafka reader", zap.String("detail", fmt.Sprintf(msg, args...)))
 		}),
 	}
-	return &Source{r: kafka.NewReader(rc), log: log}
+	return &Source{r: kafka.NewReader(rc), log: log, maxBatchBytes: cfg.MaxBatchBytes}
 }
 
 // Fetch implements pipeline.Source: it blocks for the first message, then
@@ -318,14 +322,16 @@ func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipe
 		return nil, err
 	}
 	out := []pipeline.Message{fromKafka(m)}
+	size := len(m.Value)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	for len(out) < max {
+	for len(out) < max && (s.maxBatchBytes <= 0 || size < s.maxBatchBytes) {
 		m, err := s.r.FetchMessage(wctx)
 		if err != nil {
 			break // the wait is over, or shutdown: hand over what we have
 		}
 		out = append(out, fromKafka(m))
+		size += len(m.Value)
 	}
 	return out, nil
 }

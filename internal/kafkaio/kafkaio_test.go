@@ -161,3 +161,46 @@ func TestIdleSourceIsQuiet(t *testing.T) {
 		t.Errorf("idle source warned: %s %v", e.Message, e.ContextMap())
 	}
 }
+
+// A Fetch stops taking messages once their bytes reach MaxBatchBytes, and
+// always takes one: ten 100 KB messages with a 250 KB bound come three at
+// a time (the third passes the bound), then the last one alone.
+func TestFetchBoundedByBytes(t *testing.T) {
+	cl, err := kfake.NewCluster(kfake.Ports(0), kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	c, err := NewConn(cl.ListenAddrs(), Security{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	topic := uniq("t-bytes")
+	if _, err := c.CreateTopics(ctx, []string{topic}, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	sink := c.NewSink(SinkConfig{})
+	defer sink.Close()
+	var outs []pipeline.Output
+	for i := 0; i < 10; i++ {
+		outs = append(outs, pipeline.Output{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: make([]byte, 100_000)})
+	}
+	if err := sink.Write(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	src := c.NewSource(SourceConfig{Topic: topic, GroupID: uniq("g"), MaxBatchBytes: 250_000}, nil)
+	defer src.Close()
+	var sizes []int
+	for got := 0; got < 10; {
+		msgs, err := src.Fetch(ctx, 100, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(msgs))
+		got += len(msgs)
+	}
+	if fmt.Sprint(sizes) != "[3 3 3 1]" {
+		t.Errorf("batches of %v messages, want [3 3 3 1]", sizes)
+	}
+}

@@ -146,7 +146,8 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 		partners, _ := orgs.(x12intake.Partners)
 		intakes = map[string]pipeline.Intake{cfg.Topics.X12: &x12intake.Intake{Partners: partners, MaxBytes: cfg.Consumer.MaxInterchangeBytes}}
 	}
-	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topics: cfg.Topics.Inputs(), GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout, MaxBytes: maxBytes}, svc.log.Named("kafka"))
+	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topics: cfg.Topics.Inputs(), GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout, MaxBytes: maxBytes,
+		MaxBatchBytes: cfg.Consumer.MaxBatchBytes}, svc.log.Named("kafka"))
 	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{MaxMessageBytes: maxBytes})
 	svc.ledger = mem.NewLedger()
 	if svc.pool != nil {
