@@ -47,17 +47,21 @@ func TestConformance(t *testing.T) { conformance(t, conn(t)) }
 
 // TestConformanceEmbedded runs the same suite on the in-process broker that
 // the demo and `serve --embedded` use.
-func TestConformanceEmbedded(t *testing.T) {
+func TestConformanceEmbedded(t *testing.T) { conformance(t, embedded(t)) }
+
+// embedded is a connection to an in-process broker of the test's own.
+func embedded(t *testing.T) *Conn {
+	t.Helper()
 	cl, err := kfake.NewCluster(kfake.Ports(0), kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
 	c, err := NewConn(cl.ListenAddrs(), Security{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	conformance(t, c)
+	return c
 }
 
 func conformance(t *testing.T, c *Conn) {
@@ -166,15 +170,7 @@ func TestIdleSourceIsQuiet(t *testing.T) {
 // always takes one: ten 100 KB messages with a 250 KB bound come three at
 // a time (the third passes the bound), then the last one alone.
 func TestFetchBoundedByBytes(t *testing.T) {
-	cl, err := kfake.NewCluster(kfake.Ports(0), kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	c, err := NewConn(cl.ListenAddrs(), Security{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := embedded(t)
 	ctx := context.Background()
 	topic := uniq("t-bytes")
 	if _, err := c.CreateTopics(ctx, []string{topic}, 1, 1); err != nil {
