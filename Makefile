@@ -71,6 +71,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzChart$$' -fuzztime $(FUZZTIME) ./internal/crosswalk
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/x12
 	$(GO) test -run '^$$' -fuzz '^FuzzAcks$$' -fuzztime $(FUZZTIME) ./internal/x12
+	$(GO) test -run '^$$' -fuzz '^FuzzParseGuide$$' -fuzztime $(FUZZTIME) ./internal/x12
 	$(GO) test -run '^$$' -fuzz '^FuzzTable$$' -fuzztime $(FUZZTIME) ./internal/originators
 	$(GO) test -run '^$$' -fuzz '^FuzzConfigFile$$' -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $(FUZZTIME) ./internal/jsonw

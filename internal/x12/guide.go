@@ -258,7 +258,32 @@ func ParseGuide(raw []byte) (*Guide, error) {
 		return nil, fmt.Errorf("no version line or no loops")
 	}
 	g.setKeys(g.root)
+	if len(g.root.items) == 0 || g.root.items[0].seg == nil || g.root.items[0].seg.id != "ST" {
+		return nil, fmt.Errorf("structure: the first loop must begin with ST")
+	}
+	if err := check(g.root); err != nil {
+		return nil, err
+	}
 	return g, nil
+}
+
+// check reports a loop that no segment begins, or a segment without
+// elements: the walker needs both.
+func check(l *gloop) error {
+	if len(l.items) == 0 || (!l.wrapper && l.items[0].seg == nil) {
+		return fmt.Errorf("structure: loop %s does not begin with a segment", l.id)
+	}
+	for _, it := range l.items {
+		switch {
+		case it.loop != nil:
+			if err := check(it.loop); err != nil {
+				return err
+			}
+		case len(it.seg.elems) == 0:
+			return fmt.Errorf("structure: segment %s of loop %s has no elements", it.seg.id, l.id)
+		}
+	}
+	return nil
 }
 
 // setKeys finds each segment's qualifier: element 01 when it is a required

@@ -92,3 +92,25 @@ func TestParseGuideErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseGuide: any guide text is read or refused with its line, never a
+// panic; a guide read validates any set without a panic.
+func FuzzParseGuide(f *testing.F) {
+	raw, err := guideFiles.ReadFile("guides/005010X222A1.guide")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(raw[:4000]))
+	f.Add("version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  seg ST R 1 Header\n    el 01 R 143 ID 3 3 837\n  loop 2000A R 0 y\n    seg HL R 1 z\n      el 03 R 735 ID 1 2 20\n")
+	ics, _ := Parse([]byte(interchange("000000108")))
+	f.Fuzz(func(t *testing.T, text string) {
+		g, err := ParseGuide([]byte(text))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "line ") && !strings.HasPrefix(err.Error(), "no version") && !strings.HasPrefix(err.Error(), "structure: ") {
+				t.Fatalf("an error that names no line: %v", err)
+			}
+			return
+		}
+		g.Validate(ics[0].Groups[0].Sets[0], ics[0].Separators)
+	})
+}
