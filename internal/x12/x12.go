@@ -227,6 +227,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 		ic.Notes = append(ic.Notes, Note{TA1BadControlNumber, fmt.Sprintf("interchange control number %q is not nine digits", ic.Control)})
 	}
 
+	slab.presize(s[pos:], sep)
 	n := 1 // segments read, the ISA being the first
 	pos += isaLen
 	var g *Group
@@ -235,7 +236,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 		seg, next, ok := nextSegment(s, pos, sep, slab)
 		if !ok {
 			ic.Notes = append(ic.Notes, Note{TA1ImproperEnd, "the input ends before the IEA segment"})
-			closeSet(set)
+			closeSet(set, slab)
 			closeGroup(g)
 			return ic, len(s), nil
 		}
@@ -244,7 +245,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 		seg.Pos = n
 		switch seg.ID() {
 		case "IEA":
-			closeSet(set)
+			closeSet(set, slab)
 			closeGroup(g)
 			iea := seg // a copy: taking seg's address would put every segment on the heap
 			ic.IEA = &iea
@@ -256,13 +257,13 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			}
 			return ic, pos, nil
 		case "GS":
-			closeSet(set)
+			closeSet(set, slab)
 			closeGroup(g)
 			set = nil
 			g = &Group{GS: seg, Control: seg.E(6), Sender: seg.E(2), Receiver: seg.E(3), Version: seg.E(8)}
 			ic.Groups = append(ic.Groups, g)
 		case "GE":
-			closeSet(set)
+			closeSet(set, slab)
 			set = nil
 			if g == nil {
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d: GE without a GS", n)})
@@ -278,13 +279,13 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			}
 			g = nil
 		case "ST":
-			closeSet(set)
+			closeSet(set, slab)
 			if g == nil {
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d: ST outside a functional group", n)})
 				set = nil
 				continue
 			}
-			set = &Set{ST: seg, ID: seg.E(1), Control: seg.E(2), Version: seg.E(3)}
+			set = &Set{ST: seg, ID: seg.E(1), Control: seg.E(2), Version: seg.E(3), Segments: slab.openSet()}
 			if set.Version == "" {
 				set.Version = g.Version
 			}
@@ -303,6 +304,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			if c, err := strconv.Atoi(seg.E(1)); err != nil || c != len(set.Segments)+2 {
 				set.Errors = append(set.Errors, Note{IK5BadSegmentCount, fmt.Sprintf("SE01 %q, but the transaction set has %d segments", seg.E(1), len(set.Segments)+2)})
 			}
+			closeSet(set, slab)
 			set = nil
 		default:
 			if set == nil && g == nil && seg.ID() == "TA1" {
@@ -318,8 +320,14 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 	}
 }
 
-func closeSet(set *Set) {
-	if set != nil && set.SE == nil {
+// closeSet ends a set: its segments are fixed (and their room in the
+// slab taken), and a set without SE noted.
+func closeSet(set *Set, slab *slabPool) {
+	if set == nil {
+		return
+	}
+	set.Segments = slab.closeSet(set.Segments)
+	if set.SE == nil {
 		set.Errors = append(set.Errors, Note{IK5MissingTrailer, "the transaction set has no SE segment"})
 	}
 }
@@ -350,7 +358,39 @@ func nextSegment(s string, pos int, sep Separators, p *slabPool) (Segment, int, 
 // slabPool hands out windows of a shared slab for segments' elements:
 // many segments to one allocation. A window is capped, so that an append to
 // one segment's elements never reaches the next. Each Parse has its own.
-type slabPool struct{ cur []string }
+type slabPool struct {
+	cur []string
+	// segs backs the sets' Segments: a set appends into the room after
+	// the sets before it (len(segs) is what they took).
+	segs []Segment
+}
+
+// presize makes room for the rest of the input at once when the pool is
+// low: one allocation for its elements and one for its segments, counted
+// by their separators (bytes.Count-fast), rather than slabs and slices
+// that grow and are copied, garbage the collector then scans.
+func (p *slabPool) presize(rest string, sep Separators) {
+	if cap(p.segs)-len(p.segs) < 64 {
+		p.segs = make([]Segment, 0, strings.Count(rest, string(sep.Segment))+1)
+	}
+	if len(p.cur) < 256 {
+		if n := strings.Count(rest, string(sep.Element)) + strings.Count(rest, string(sep.Segment)) + 1; n > slabSize {
+			p.cur = make([]string, n)
+		}
+	}
+}
+
+// openSet is a new set's Segments: empty, with the room that is left.
+func (p *slabPool) openSet() []Segment { return p.segs[len(p.segs):len(p.segs)] }
+
+// closeSet takes the room a set's segments used (unless they outgrew it
+// and moved) and caps them.
+func (p *slabPool) closeSet(segs []Segment) []Segment {
+	if n := len(segs); cap(p.segs)-len(p.segs) >= n {
+		p.segs = p.segs[:len(p.segs)+n]
+	}
+	return segs[:len(segs):len(segs)]
+}
 
 const slabSize = 4096
 
