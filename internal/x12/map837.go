@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/claimscreen/claimscreen/internal/jsonw"
 )
 
 // Claim is one CLM of an 837 mapped onto claim.v1, and where it stood.
@@ -125,11 +127,29 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		return nil, fmt.Errorf("transaction set %s: version %q is neither 837P (005010X222A1) nor 837I (005010X223A2)", s.Control, s.Version)
 	}
 	sep := ic.Separators
-	var out []Claim
+	// Room for every claim and line at once (counted first), and scratch
+	// for the claim.v1 being written, reused claim after claim: the
+	// mapping allocates per set, not per claim.
+	nCLM, nLX := 0, 0
+	for _, seg := range s.Segments {
+		switch seg.ID() {
+		case "CLM":
+			nCLM++
+		case "LX":
+			nLX++
+		}
+	}
+	out := make([]Claim, 0, nCLM)
+	sent := window[Line]{buf: make([]Line, 0, nLX)}
+	var dxScratch []dxV1
+	var lineScratch []lineV1
 	var cur *claimV1
 	var curProblems []string
 	var line *lineV1
 	var lines []Line // the current claim's, as sent
+	// arena holds the claims' JSON, one after the other, in chunks of 256
+	// KB: a few allocations for the set rather than one or more a claim.
+	var arena []byte
 	hls := map[string]*hl{}
 	var level *hl  // the current HL
 	var inCOB bool // inside 2320/2330 (other subscriber): parsed and ignored
@@ -169,9 +189,15 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 				break
 			}
 		}
-		b, _ := json.Marshal(cur)
+		if cap(arena)-len(arena) < 4096 {
+			arena = make([]byte, 0, 256*1024) // a new chunk; the claims in the old one keep it
+		}
+		start := len(arena)
+		arena = cur.appendJSON(arena)
+		b := arena[start:len(arena):len(arena)] // its own bytes: later appends never reach them
+		dxScratch, lineScratch = cur.Diagnoses[:0], cur.Lines[:0]
 		c := Claim{JSON: b, Interchange: ic.Control, Group: g.Control, Set: s.Control, Position: len(out) + 1, ClaimID: cur.ClaimID, Problems: curProblems,
-			Charge: cur.TotalCharge, BillType: cur.BillType, SubmitterName: submitter, SubmitterID: submitterID, Trace: trace, Lines: lines}
+			Charge: cur.TotalCharge, BillType: cur.BillType, SubmitterName: submitter, SubmitterID: submitterID, Trace: trace, Lines: sent.done(lines)}
 		lines = nil
 		if cur.StatementPeriod != nil {
 			c.From, c.Through = cur.StatementPeriod.From, cur.StatementPeriod.Through
@@ -255,7 +281,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		case "CLM":
 			finish()
 			inCOB = false
-			cur = &claimV1{ClaimID: seg.E(1), Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt}
+			cur = &claimV1{ClaimID: seg.E(1), Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxScratch[:0], Lines: lineScratch[:0]}
+			lines = sent.open()
 			c5 := seg.Components(5, sep)
 			if len(c5) > 0 {
 				if form == "professional" {
@@ -387,14 +414,108 @@ func padTime(s string) string {
 	return "0000"
 }
 
+// units is SV104/SV205 when it is a JSON number, else "" (no units).
 func units(s string) string {
-	if s == "" {
-		return ""
-	}
-	if _, err := strconv.ParseFloat(s, 64); err != nil {
+	if s == "" || !(s[0] == '-' || s[0] >= '0' && s[0] <= '9') || !json.Valid([]byte(s)) {
 		return ""
 	}
 	return s
+}
+
+// appendJSON writes the claim as encoding/json would, byte for byte
+// (TestClaimJSONIsEncodingJSONs), without reflection.
+func (c *claimV1) appendJSON(b []byte) []byte {
+	str := func(b []byte, name, v string, first, omitEmpty bool) []byte {
+		if omitEmpty && v == "" {
+			return b
+		}
+		b = jsonw.Field(b, name, first)
+		return jsonw.String(b, v)
+	}
+	b = append(b, '{')
+	b = str(b, "claim_id", c.ClaimID, true, false)
+	b = str(b, "originator_id", c.OriginatorID, false, false)
+	b = str(b, "frequency", c.Frequency, false, true)
+	b = str(b, "form", c.Form, false, false)
+	b = str(b, "received_at", c.ReceivedAt, false, true)
+	if p := c.Patient; p != nil {
+		b = append(jsonw.Field(b, "patient", false), '{')
+		n := len(b)
+		b = str(b, "member_id", p.MemberID, true, true)
+		b = str(b, "birth_date", p.BirthDate, len(b) == n, true)
+		b = str(b, "sex", p.Sex, len(b) == n, true)
+		b = append(b, '}')
+	}
+	b = str(b, "place_of_service", c.PlaceOfService, false, true)
+	b = str(b, "bill_type", c.BillType, false, true)
+	if p := c.StatementPeriod; p != nil {
+		b = append(jsonw.Field(b, "statement_period", false), '{')
+		n := len(b)
+		b = str(b, "from", p.From, true, true)
+		b = str(b, "through", p.Through, len(b) == n, true)
+		b = append(b, '}')
+	}
+	b = jsonw.Field(b, "diagnoses", false)
+	if c.Diagnoses == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, d := range c.Diagnoses {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = str(b, "code", d.Code, true, false)
+			b = str(b, "system", d.System, false, false)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = jsonw.Field(b, "lines", false)
+	if c.Lines == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, l := range c.Lines {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.Int(jsonw.Field(append(b, '{'), "number", true), l.Number)
+			b = append(jsonw.Field(b, "procedure", false), '{')
+			b = str(b, "code", l.Procedure.Code, true, false)
+			if len(l.Procedure.Modifiers) > 0 {
+				b = append(jsonw.Field(b, "modifiers", false), '[')
+				for j, m := range l.Procedure.Modifiers {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = jsonw.String(b, m)
+				}
+				b = append(b, ']')
+			}
+			b = append(b, '}')
+			b = str(b, "service_date", l.ServiceDate, false, true)
+			if l.Units != "" {
+				b = append(jsonw.Field(b, "units", false), l.Units...)
+			}
+			b = str(b, "charge", l.Charge, false, true)
+			b = str(b, "place_of_service", l.PlaceOfService, false, true)
+			if len(l.Pointers) > 0 {
+				b = append(jsonw.Field(b, "diagnosis_pointers", false), '[')
+				for j, p := range l.Pointers {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = jsonw.Int(b, p)
+				}
+				b = append(b, ']')
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = str(b, "total_charge", c.TotalCharge, false, true)
+	return append(b, '}')
 }
 
 func nonEmpty(xs []string) []string {

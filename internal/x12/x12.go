@@ -285,7 +285,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 				set = nil
 				continue
 			}
-			set = &Set{ST: seg, ID: seg.E(1), Control: seg.E(2), Version: seg.E(3), Segments: slab.openSet()}
+			set = &Set{ST: seg, ID: seg.E(1), Control: seg.E(2), Version: seg.E(3), Segments: slab.segs.open()}
 			if set.Version == "" {
 				set.Version = g.Version
 			}
@@ -326,7 +326,7 @@ func closeSet(set *Set, slab *slabPool) {
 	if set == nil {
 		return
 	}
-	set.Segments = slab.closeSet(set.Segments)
+	set.Segments = slab.segs.done(set.Segments)
 	if set.SE == nil {
 		set.Errors = append(set.Errors, Note{IK5MissingTrailer, "the transaction set has no SE segment"})
 	}
@@ -359,10 +359,25 @@ func nextSegment(s string, pos int, sep Separators, p *slabPool) (Segment, int, 
 // many segments to one allocation. A window is capped, so that an append to
 // one segment's elements never reaches the next. Each Parse has its own.
 type slabPool struct {
-	cur []string
-	// segs backs the sets' Segments: a set appends into the room after
-	// the sets before it (len(segs) is what they took).
-	segs []Segment
+	cur  []string
+	segs window[Segment] // backs the sets' Segments
+}
+
+// window hands out consecutive runs of one backing array: a run is
+// appended to in place, after the runs before it, and fixed by done; a run
+// that outgrows the room left moves out by append, as any slice does.
+type window[T any] struct{ buf []T } // len(buf): what the runs took
+
+// open is a new, empty run with the room that is left.
+func (w *window[T]) open() []T { return w.buf[len(w.buf):len(w.buf)] }
+
+// done takes the room a run used (unless it moved) and caps it, so that
+// nothing appended later reaches it.
+func (w *window[T]) done(run []T) []T {
+	if n := len(run); cap(w.buf)-len(w.buf) >= n {
+		w.buf = w.buf[:len(w.buf)+n]
+	}
+	return run[:len(run):len(run)]
 }
 
 // presize makes room for the rest of the input at once when the pool is
@@ -370,8 +385,8 @@ type slabPool struct {
 // by their separators (bytes.Count-fast), rather than slabs and slices
 // that grow and are copied, garbage the collector then scans.
 func (p *slabPool) presize(rest string, sep Separators) {
-	if cap(p.segs)-len(p.segs) < 64 {
-		p.segs = make([]Segment, 0, strings.Count(rest, string(sep.Segment))+1)
+	if cap(p.segs.buf)-len(p.segs.buf) < 64 {
+		p.segs.buf = make([]Segment, 0, strings.Count(rest, string(sep.Segment))+1)
 	}
 	if len(p.cur) < 256 {
 		if n := strings.Count(rest, string(sep.Element)) + strings.Count(rest, string(sep.Segment)) + 1; n > slabSize {
@@ -380,17 +395,6 @@ func (p *slabPool) presize(rest string, sep Separators) {
 	}
 }
 
-// openSet is a new set's Segments: empty, with the room that is left.
-func (p *slabPool) openSet() []Segment { return p.segs[len(p.segs):len(p.segs)] }
-
-// closeSet takes the room a set's segments used (unless they outgrew it
-// and moved) and caps them.
-func (p *slabPool) closeSet(segs []Segment) []Segment {
-	if n := len(segs); cap(p.segs)-len(p.segs) >= n {
-		p.segs = p.segs[:len(p.segs)+n]
-	}
-	return segs[:len(segs):len(segs)]
-}
 
 const slabSize = 4096
 

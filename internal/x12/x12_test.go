@@ -352,3 +352,42 @@ func FuzzAcks(f *testing.F) {
 		}
 	})
 }
+
+// The claim.v1 the mapping writes is what encoding/json writes of the same
+// claim, byte for byte: generated claims, a patient with only some fields,
+// a statement period, odd strings.
+func TestClaimJSONIsEncodingJSONs(t *testing.T) {
+	check := func(c *claimV1) {
+		t.Helper()
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Fatalf("\n got %s\nwant %s", got, want)
+		}
+	}
+	check(&claimV1{})
+	check(&claimV1{ClaimID: "A<&>\"\\\x01é\u2028", Form: "institutional", Patient: &patientV1{Sex: "F"}, StatementPeriod: &periodV1{Through: "2025-01-02"},
+		Diagnoses: []dxV1{}, Lines: []lineV1{{Number: 1, Units: "1.5", Pointers: []int{1, 2}, Procedure: procedureV1{Code: "99213", Modifiers: []string{"25", "59"}}}}})
+	check(&claimV1{Patient: &patientV1{BirthDate: "2000-01-01"}, StatementPeriod: &periodV1{From: "2025-01-01"}, Lines: []lineV1{{}, {Charge: "1", PlaceOfService: "11", ServiceDate: "2025-01-01"}}})
+	data, _ := generated(t, 300)
+	ics, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		var v claimV1
+		if err := json.Unmarshal(c.JSON, &v); err != nil {
+			t.Fatal(err)
+		}
+		check(&v)
+		if want, _ := json.Marshal(&v); !bytes.Equal(c.JSON, want) {
+			t.Fatalf("mapped %s\nwant   %s", c.JSON, want)
+		}
+	}
+}
