@@ -395,7 +395,6 @@ func (p *slabPool) presize(rest string, sep Separators) {
 	}
 }
 
-
 const slabSize = 4096
 
 // split splits raw at sep into elements taken from the slab.
