@@ -218,20 +218,33 @@ func (d *Decider) split(msgs []Message) ([]workItem, []splitGroup) {
 		}
 		return work, nil
 	}
+	// The intakes' messages are split on every core first (one message is
+	// a whole interchange), then laid out in input order.
+	splits := make([]*Split, len(msgs))
+	var mine []int
+	for i, m := range msgs {
+		if _, ok := d.intakes[m.Topic]; ok {
+			mine = append(mine, i)
+		}
+	}
+	forEachOf(len(mine), 1, func(j int) {
+		i := mine[j]
+		sp := d.intakes[msgs[i].Topic].Split(msgs[i])
+		splits[i] = &sp
+	})
 	var work []workItem
 	var groups []splitGroup
-	for _, m := range msgs {
-		in, ok := d.intakes[m.Topic]
-		if !ok {
+	for i, m := range msgs {
+		sp := splits[i]
+		if sp == nil {
 			work = append(work, workItem{msg: m})
 			continue
 		}
-		sp := in.Split(m)
 		if sp.Reason != "" {
 			work = append(work, workItem{msg: m, dead: sp.Reason, detail: sp.Detail})
 			continue
 		}
-		groups = append(groups, splitGroup{first: len(work), n: len(sp.Claims), split: sp})
+		groups = append(groups, splitGroup{first: len(work), n: len(sp.Claims), split: *sp})
 		for _, c := range sp.Claims {
 			work = append(work, workItem{msg: c})
 		}
@@ -567,8 +580,11 @@ const parallelMin = 64
 
 // forEach calls fn for 0..n-1, spread over GOMAXPROCS goroutines when n is
 // large enough to pay for them. fn must touch only its own item.
-func forEach(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+func forEach(n int, fn func(i int)) { forEachOf(n, parallelMin, fn) }
+
+// forEachOf is forEach for items of which grain are worth a core.
+func forEachOf(n, grain int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/grain)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
 			fn(i)

@@ -5,6 +5,8 @@ package pipeline
 // acknowledgements owed to their sender. It never routes, records or
 // commits: the decide step does that for every claim, as for claim.v1.
 type Intake interface {
+	// Split may be called for several messages at once, one goroutine
+	// each: an interchange is work enough for a core.
 	Split(m Message) Split
 }
 

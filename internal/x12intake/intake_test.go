@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +189,42 @@ func TestAcksAfterAFailedWrite(t *testing.T) {
 		if !bytes.Equal(got[k], v) {
 			t.Errorf("%s differs from the run that never failed", k)
 		}
+	}
+}
+
+// A batch of eight interchanges, split on every core at once: every claim
+// decided once, each interchange's acknowledgements in input order.
+func TestManyInterchangesInOneBatch(t *testing.T) {
+	e := newEnv(t, "CLINIC-77,,true,ZZ:CLEARING-1,\n")
+	ctx := context.Background()
+	base := sample(t)
+	for i := 0; i < 8; i++ {
+		ctl := fmt.Sprintf("%09d", 200+i)
+		v := bytes.ReplaceAll(base, []byte("000000101"), []byte(ctl))
+		v = bytes.ReplaceAll(v, []byte("X12-200"), []byte(fmt.Sprintf("X12-%d0", i)))
+		e.src.Add(pipeline.Message{Topic: x12Topic, Offset: int64(i), Value: v, Time: time.Date(2025, 11, 20, 10, 0, 0, 0, time.UTC)})
+	}
+	batch, _ := e.src.Fetch(ctx, 100, 0)
+	if len(batch) != 8 {
+		t.Fatalf("%d messages", len(batch))
+	}
+	if err := e.p.ProcessBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if e.ledger.Len() != 16 || e.src.Committed() != 8 {
+		t.Fatalf("ledger %d, committed %d", e.ledger.Len(), e.src.Committed())
+	}
+	var order []string
+	for _, n := range e.sink.Messages("claims.notices.CLINIC-77") {
+		if pipeline.HeaderValue(n.Headers, pipeline.HeaderSchema) == Schema999 {
+			order = append(order, string(n.Key))
+		}
+	}
+	want := []string{}
+	for i := 0; i < 8; i++ {
+		want = append(want, fmt.Sprintf("CLINIC-77/%09d/999-77", 200+i))
+	}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("999s in the order %v, want %v", order, want)
 	}
 }
