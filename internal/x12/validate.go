@@ -113,7 +113,44 @@ func (g *Guide) Validate(s *Set, sep Separators) []SegmentError {
 	} else {
 		w.close(0, s.ST)
 	}
+	w.hierarchy()
 	return w.errs
+}
+
+// hlParentLevel is the level an HL's parent must be, by the 837 guides:
+// a subscriber (22) under a billing provider (20), a patient (23) under a
+// subscriber.
+var hlParentLevel = map[string]string{"22": "20", "23": "22"}
+
+// hlSeen is an HL of the set: its level, parent, child code and place.
+type hlSeen struct {
+	level, parent, child string
+	children             int
+	seg                  Segment
+	loop                 string
+}
+
+// hierarchy checks the HL tree by HL01/HL02 (never by file order): HL02
+// names an earlier HL of the level the guide puts above (IK4 7 on HL02),
+// and an HL whose HL04 says it has no children has none (IK4 7 on HL04).
+func (w *walker) hierarchy() {
+	for _, id := range w.hlOrder {
+		h := w.hls[id]
+		var errs []ElementError
+		if want, ok := hlParentLevel[h.level]; ok {
+			if p := w.hls[h.parent]; p == nil || p.level != want {
+				errs = append(errs, ElementError{Position: 2, Ref: "734", Code: IK4BadCode, Value: h.parent})
+			}
+		}
+		// HL04 1 without a child is let be (a subscriber "with" no
+		// patient loop is common and harmless; pyx12 allows it too).
+		if h.child == "0" && h.children > 0 {
+			errs = append(errs, ElementError{Position: 4, Ref: "736", Code: IK4BadCode, Value: h.child})
+		}
+		if len(errs) > 0 {
+			w.report(SegmentError{ID: "HL", Position: w.position(h.seg), Loop: h.loop, Code: IK3ElementErrors, Elements: errs})
+		}
+	}
 }
 
 type frame struct {
@@ -133,6 +170,9 @@ type walker struct {
 	errs   []SegmentError
 	hl     int // HL segments so far
 	lx     int // LX segments of the current claim
+	// The HL tree: by HL01, in order.
+	hls     map[string]*hlSeen
+	hlOrder []string
 }
 
 // dateExpressions are the segments whose date (or period) element is
@@ -415,6 +455,16 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 		w.hl++
 		if v := seg.E(1); !counts(v, w.hl) {
 			add(1, 0, "628", IK4BadCode, v)
+		}
+		if w.hls == nil {
+			w.hls = map[string]*hlSeen{}
+		}
+		if id := seg.E(1); w.hls[id] == nil { // a second HL01 is caught by the count
+			if p := w.hls[seg.E(2)]; p != nil {
+				p.children++
+			}
+			w.hls[id] = &hlSeen{level: seg.E(3), parent: seg.E(2), child: seg.E(4), seg: seg, loop: w.loopID()}
+			w.hlOrder = append(w.hlOrder, id)
 		}
 	case "CLM":
 		w.lx = 0

@@ -40,6 +40,9 @@ func TestValidate(t *testing.T) {
 		{"element not used", "SBR*P*18*******CI~", "SBR*P*18******X*CI~", "SBR 12 2000B 8", "8 0 584 I10 "},
 		{"paired elements", "NM1*85*2*CLINIC ONE*****XX*1234567893~", "NM1*85*2*CLINIC ONE*****XX~", "NM1 7 2010AA 8", "9 0  2 "},
 		{"HL01 not counting", "HL*3*1*22*0~", "HL*4*1*22*0~", "HL 24 2000B 8", "1 0 628 7 4"},
+		{"HL02 naming an HL of the wrong level", "HL*3*1*22*0~", "HL*3*2*22*0~", "HL 24 2000B 8", "2 0 734 7 2"},
+		{"HL04 saying no children where there are", "HL*1**20*1~", "HL*1**20*0~", "HL 6 2000A 8", "4 0 736 7 0"},
+		{"HL04 saying children where there are none: let be", "HL*3*1*22*0~", "HL*3*1*22*1~", "", ""},
 		{"trailing separator", "HI*ABK:E119*ABF:I10~", "HI*ABK:E119*ABF:I10*~", "HI 17 2300 8", "3 0  3 "},
 	} {
 		doc := strings.Replace(sample, tc.from, tc.to, 1)
