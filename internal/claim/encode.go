@@ -75,36 +75,11 @@ func (c *Claim) Encode() (body []byte, hash string) {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, `,"diagnoses":`...)
-	if c.Diagnoses == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, d := range c.Diagnoses {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"code":`...)
-			b = jsonw.String(b, d.Code)
-			b = append(b, `,"system":`...)
-			b = jsonw.String(b, d.System)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"lines":`...)
-	if c.Lines == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range c.Lines {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendLine(b, &c.Lines[i])
-		}
-		b = append(b, ']')
-	}
+	b = jsonw.Array(append(b, `,"diagnoses":`...), c.Diagnoses, func(b []byte, d *Dx) []byte {
+		b = jsonw.String(append(b, `{"code":`...), d.Code)
+		return append(jsonw.String(append(b, `,"system":`...), d.System), '}')
+	})
+	b = jsonw.Array(append(b, `,"lines":`...), c.Lines, appendLine)
 	if c.TotalCharge.Text != "" {
 		b = append(b, `,"total_charge":`...)
 		b = jsonw.String(b, c.TotalCharge.Text)
@@ -127,14 +102,7 @@ func appendLine(b []byte, l *Line) []byte {
 	b = append(b, `,"procedure":{"code":`...)
 	b = jsonw.String(b, l.Procedure.Code)
 	if len(l.Procedure.Modifiers) > 0 {
-		b = append(b, `,"modifiers":[`...)
-		for i, m := range l.Procedure.Modifiers {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.String(b, m)
-		}
-		b = append(b, ']')
+		b = jsonw.Strings(append(b, `,"modifiers":`...), l.Procedure.Modifiers)
 	}
 	b = append(b, '}')
 	if l.ServiceDate.Text != "" {
@@ -152,14 +120,7 @@ func appendLine(b []byte, l *Line) []byte {
 		b = jsonw.String(b, l.PlaceOfService)
 	}
 	if len(l.Pointers) > 0 {
-		b = append(b, `,"diagnosis_pointers":[`...)
-		for i, p := range l.Pointers {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(p), 10)
-		}
-		b = append(b, ']')
+		b = jsonw.Ints(append(b, `,"diagnosis_pointers":`...), l.Pointers)
 	}
 	return append(b, '}')
 }

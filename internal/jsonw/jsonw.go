@@ -60,3 +60,29 @@ func Field(b []byte, name string, first bool) []byte {
 	b = append(b, name...)
 	return append(b, '"', ':')
 }
+
+// Array appends xs as a JSON array, each element by elem; a nil slice is
+// null, as encoding/json writes it.
+func Array[T any](b []byte, xs []T, elem func([]byte, *T) []byte) []byte {
+	if xs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, &xs[i])
+	}
+	return append(b, ']')
+}
+
+// Strings appends a JSON array of strings.
+func Strings(b []byte, ss []string) []byte {
+	return Array(b, ss, func(b []byte, s *string) []byte { return String(b, *s) })
+}
+
+// Ints appends a JSON array of integers.
+func Ints(b []byte, ns []int) []byte {
+	return Array(b, ns, func(b []byte, n *int) []byte { return Int(b, *n) })
+}

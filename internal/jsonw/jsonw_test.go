@@ -21,6 +21,21 @@ func TestSameAsEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestArraysSameAsEncodingJSON(t *testing.T) {
+	for _, ss := range [][]string{nil, {}, {"25"}, {"25", "59", "<&>"}} {
+		want, _ := json.Marshal(ss)
+		if got := Strings(nil, ss); string(got) != string(want) {
+			t.Errorf("Strings(%q) = %s, want %s", ss, got, want)
+		}
+	}
+	for _, ns := range [][]int{nil, {}, {1}, {1, 2, -3, 40}} {
+		want, _ := json.Marshal(ns)
+		if got := Ints(nil, ns); string(got) != string(want) {
+			t.Errorf("Ints(%v) = %s, want %s", ns, got, want)
+		}
+	}
+}
+
 func FuzzString(f *testing.F) {
 	f.Add("E11.9")
 	f.Add("<\u2028\xff")

@@ -455,65 +455,28 @@ func (c *claimV1) appendJSON(b []byte) []byte {
 		b = str(b, "through", p.Through, len(b) == n, true)
 		b = append(b, '}')
 	}
-	b = jsonw.Field(b, "diagnoses", false)
-	if c.Diagnoses == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, d := range c.Diagnoses {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '{')
-			b = str(b, "code", d.Code, true, false)
-			b = str(b, "system", d.System, false, false)
-			b = append(b, '}')
+	b = jsonw.Array(jsonw.Field(b, "diagnoses", false), c.Diagnoses, func(b []byte, d *dxV1) []byte {
+		return append(str(str(append(b, '{'), "code", d.Code, true, false), "system", d.System, false, false), '}')
+	})
+	b = jsonw.Array(jsonw.Field(b, "lines", false), c.Lines, func(b []byte, l *lineV1) []byte {
+		b = jsonw.Int(jsonw.Field(append(b, '{'), "number", true), l.Number)
+		b = append(jsonw.Field(b, "procedure", false), '{')
+		b = str(b, "code", l.Procedure.Code, true, false)
+		if len(l.Procedure.Modifiers) > 0 {
+			b = jsonw.Strings(jsonw.Field(b, "modifiers", false), l.Procedure.Modifiers)
 		}
-		b = append(b, ']')
-	}
-	b = jsonw.Field(b, "lines", false)
-	if c.Lines == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, l := range c.Lines {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.Int(jsonw.Field(append(b, '{'), "number", true), l.Number)
-			b = append(jsonw.Field(b, "procedure", false), '{')
-			b = str(b, "code", l.Procedure.Code, true, false)
-			if len(l.Procedure.Modifiers) > 0 {
-				b = append(jsonw.Field(b, "modifiers", false), '[')
-				for j, m := range l.Procedure.Modifiers {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					b = jsonw.String(b, m)
-				}
-				b = append(b, ']')
-			}
-			b = append(b, '}')
-			b = str(b, "service_date", l.ServiceDate, false, true)
-			if l.Units != "" {
-				b = append(jsonw.Field(b, "units", false), l.Units...)
-			}
-			b = str(b, "charge", l.Charge, false, true)
-			b = str(b, "place_of_service", l.PlaceOfService, false, true)
-			if len(l.Pointers) > 0 {
-				b = append(jsonw.Field(b, "diagnosis_pointers", false), '[')
-				for j, p := range l.Pointers {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					b = jsonw.Int(b, p)
-				}
-				b = append(b, ']')
-			}
-			b = append(b, '}')
+		b = append(b, '}')
+		b = str(b, "service_date", l.ServiceDate, false, true)
+		if l.Units != "" {
+			b = append(jsonw.Field(b, "units", false), l.Units...)
 		}
-		b = append(b, ']')
-	}
+		b = str(b, "charge", l.Charge, false, true)
+		b = str(b, "place_of_service", l.PlaceOfService, false, true)
+		if len(l.Pointers) > 0 {
+			b = jsonw.Ints(jsonw.Field(b, "diagnosis_pointers", false), l.Pointers)
+		}
+		return append(b, '}')
+	})
 	b = str(b, "total_charge", c.TotalCharge, false, true)
 	return append(b, '}')
 }
