@@ -261,19 +261,18 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 				}
 				continue
 			}
-			results, _ := x12.Results(ic, g, func(s *x12.Set) ([]x12.Claim, error) {
+			results, mapped := x12.Results(ic, g, func(s *x12.Set) ([]x12.Claim, error) {
 				if s.ID != "837" {
 					return nil, fmt.Errorf("transaction set %s is a %s, not an 837", s.Control, s.ID)
 				}
 				return x12.Claims(ic, g, s, time.Time{})
 			})
 			acks = append(acks, Ack{Name: fmt.Sprintf("%s-%s.999", ic.Control, g.Control), Body: x12.Ack999(ic, g, results)})
-			for _, r := range results {
+			for i, r := range results {
 				if r.Set.ID != "837" {
 					continue
 				}
-				cs, _ := x12.Claims(ic, g, r.Set, time.Time{})
-				why := r.Why()
+				cs, why := mapped[i], r.Why()
 				// A set is decided as a whole: its 277CA needs every
 				// decision.
 				if _, err := f.flush(ctx, enc); err != nil {

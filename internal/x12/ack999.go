@@ -261,9 +261,11 @@ func pad(s string, n int) string {
 	return s + strings.Repeat(" ", n-len(s))
 }
 
-// Results maps every 837 set of g and says what its 999 says: accepted, or
-// rejected for its envelope errors or a refused hierarchy. claims are the
-// mapped claims of each accepted set.
+// Results validates and maps every 837 set of g and says what its 999
+// says: accepted, or rejected for its envelope errors, the guide's errors
+// or a refused hierarchy. claims are what the mapping read of each set,
+// rejected ones too (their claims are answered, never screened: only an
+// accepted set's go on).
 func Results(ic *Interchange, g *Group, mapping func(*Set) ([]Claim, error)) ([]SetResult, [][]Claim) {
 	var rs []SetResult
 	var claims [][]Claim
@@ -281,9 +283,6 @@ func Results(ic *Interchange, g *Group, mapping func(*Set) ([]Claim, error)) ([]
 			r.Refused, r.RefusedSegment = he.Reason, he.Segment
 		} else if err != nil {
 			r.Refused, r.RefusedSegment = err.Error(), s.ST
-		}
-		if !r.Accepted() {
-			cs = nil
 		}
 		rs = append(rs, r)
 		claims = append(claims, cs)
