@@ -236,33 +236,32 @@ func TestPyx12Differential(t *testing.T) {
 	}
 }
 
+// differ compares our verdicts on doc with pyx12's, set by set.
 func differ(t *testing.T, tool, file string, doc []byte, compared, excepted *atomic.Int64) {
-	{
-		ours, ourWhy := ourVerdicts(t, doc)
-		theirs, theirWhy, err := pyx12Verdicts(t, tool, doc)
-		if err != nil {
-			t.Errorf("%s: %v", file, err)
-			return
+	ours, ourWhy := ourVerdicts(t, doc)
+	theirs, theirWhy, err := pyx12Verdicts(t, tool, doc)
+	if err != nil {
+		t.Errorf("%s: %v", file, err)
+		return
+	}
+	if len(theirs) != len(ours) || len(ours) == 0 {
+		t.Errorf("%s: %d sets of ours, %d of pyx12's", file, len(ours), len(theirs))
+	}
+	for key, want := range theirs {
+		compared.Add(1)
+		if _, ok := ours[key]; !ok {
+			t.Errorf("%s set %s: pyx12 has it, we do not", file, key)
+			continue
 		}
-		if len(theirs) != len(ours) || len(ours) == 0 {
-			t.Errorf("%s: %d sets of ours, %d of pyx12's", file, len(ours), len(theirs))
+		if why, ok := pyx12Exceptions[file+" "+key]; ok {
+			excepted.Add(1)
+			if accepts(ours[key]) == accepts(want) {
+				t.Errorf("%s set %s: listed as an exception (%s), but we now agree with pyx12", file, key, why)
+			}
+			continue
 		}
-		for key, want := range theirs {
-			compared.Add(1)
-			if _, ok := ours[key]; !ok {
-				t.Errorf("%s set %s: pyx12 has it, we do not", file, key)
-				continue
-			}
-			if why, ok := pyx12Exceptions[file+" "+key]; ok {
-				excepted.Add(1)
-				if accepts(ours[key]) == accepts(want) {
-					t.Errorf("%s set %s: listed as an exception (%s), but we now agree with pyx12", file, key, why)
-				}
-				continue
-			}
-			if accepts(ours[key]) != accepts(want) {
-				t.Errorf("%s set %s: we say %q, pyx12 %q\nours:\n%spyx12:\n%s", file, key, ours[key], want, ourWhy[key], theirWhy[key])
-			}
+		if accepts(ours[key]) != accepts(want) {
+			t.Errorf("%s set %s: we say %q, pyx12 %q\nours:\n%spyx12:\n%s", file, key, ours[key], want, ourWhy[key], theirWhy[key])
 		}
 	}
 }
