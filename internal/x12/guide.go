@@ -140,6 +140,9 @@ func ParseGuide(raw []byte) (*Guide, error) {
 		}
 		depth := (len(line) - len(text)) / 2
 		f := strings.Fields(text)
+		if len(f) == 0 {
+			continue // white space other than the indentation's spaces
+		}
 		bad := func(why string) error { return fmt.Errorf("line %d: %s: %q", n, why, text) }
 		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
 			stack = stack[:len(stack)-1]
