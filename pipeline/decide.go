@@ -223,13 +223,13 @@ func (d *Decider) split(msgs []Message) ([]workItem, []splitGroup) {
 	splits := make([]*Split, len(msgs))
 	var mine []int
 	for i, m := range msgs {
-		if _, ok := d.intakes[m.Topic]; ok {
+		if d.intakeOf(m.Topic) != nil {
 			mine = append(mine, i)
 		}
 	}
 	forEachOf(len(mine), 1, func(j int) {
 		i := mine[j]
-		sp := d.intakes[msgs[i].Topic].Split(msgs[i])
+		sp := d.intakeOf(msgs[i].Topic).Split(msgs[i])
 		splits[i] = &sp
 	})
 	var work []workItem
@@ -239,6 +239,10 @@ func (d *Decider) split(msgs []Message) ([]workItem, []splitGroup) {
 		if sp == nil {
 			work = append(work, workItem{msg: m})
 			continue
+		}
+		if owner, own := d.topics.OwnerOf(m.Topic); own && sp.Reason == "" && sp.Originator != owner {
+			// Its acknowledgements would go to the originator it names.
+			sp.Reason, sp.Detail = ReasonOriginatorMismatch, mismatch(m.Topic, owner, "its sender is originator "+sp.Originator)
 		}
 		if sp.Reason != "" {
 			work = append(work, workItem{msg: m, dead: sp.Reason, detail: sp.Detail})
@@ -250,6 +254,18 @@ func (d *Decider) split(msgs []Message) ([]workItem, []splitGroup) {
 		}
 	}
 	return work, groups
+}
+
+// intakeOf is the intake of a topic: Config.Intakes names a topic, or
+// an Owned template (the intake of every originator's own topic it makes).
+func (d *Decider) intakeOf(topic string) Intake {
+	if in, ok := d.intakes[topic]; ok {
+		return in
+	}
+	if tmpl, _, ok := d.topics.owner(topic); ok {
+		return d.intakes[tmpl]
+	}
+	return nil
 }
 
 // acknowledge adds each split message's acknowledgements to the batch's
@@ -288,6 +304,11 @@ func (d *Decider) acknowledge(ctx context.Context, b *Batch, groups []splitGroup
 	return nil
 }
 
+// mismatch is an ORIGINATOR_MISMATCH dead letter's detail.
+func mismatch(topic, owner, named string) string {
+	return "read from " + topic + ", originator " + owner + "'s own topic, but " + named + "; only " + owner + "'s claims are taken there"
+}
+
 // decode turns a message into a claim, or dead-letters it.
 func (d *Decider) decode(it *item) bool {
 	c, fs, err := d.dec.Decode(it.msg.Value, it.msg.Time)
@@ -304,8 +325,14 @@ func (d *Decider) decode(it *item) bool {
 	return true
 }
 
-// identify dead-letters a claim of an originator the table does not allow.
+// identify dead-letters a claim read from an originator's own topic that
+// names another originator, and a claim of an originator the table does
+// not allow.
 func (d *Decider) identify(it *item) bool {
+	if owner, own := d.topics.OwnerOf(it.msg.Topic); own && owner != it.claim.OriginatorID {
+		d.deadLetter(it, ReasonOriginatorMismatch, mismatch(it.msg.Topic, owner, "its originator_id "+it.claim.OriginatorID))
+		return false
+	}
 	if d.originators == nil {
 		return true
 	}

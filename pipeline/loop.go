@@ -38,7 +38,7 @@ func (c *Config) defaults() {
 	if c.BatchWait <= 0 {
 		c.BatchWait = 50 * time.Millisecond
 	}
-	if c.Topics == (Topics{}) {
+	if c.Topics.Review == "" && c.Topics.Held == "" && c.Topics.DeadLetter == "" && c.Topics.NoticeTemplate == "" {
 		c.Topics = DefaultTopics
 	}
 	if c.ShutdownTimeout <= 0 {

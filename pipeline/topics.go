@@ -20,6 +20,42 @@ type Topics struct {
 	// NoticeTemplate makes an originator's notice topic; "{originator}" is
 	// replaced by the (validated) originator id.
 	NoticeTemplate string
+	// Owned are the templates of the originators' own submit topics
+	// (direct trust): a message read from a topic one of them makes is
+	// that originator's, whatever it says (OwnerOf). Empty in gateway
+	// trust, where the shared topics' messages name their originator.
+	Owned []string
+}
+
+// OwnerOf returns the originator whose own submit topic topic is, by the
+// Owned templates; false for a shared topic.
+func (t Topics) OwnerOf(topic string) (string, bool) {
+	_, id, ok := t.owner(topic)
+	return id, ok
+}
+
+// owner is OwnerOf with the template that made the topic: of templates
+// that both match (claims.{originator} and claims.{originator}.x12), the
+// one with the most fixed text.
+func (t Topics) owner(topic string) (tmpl, id string, ok bool) {
+	for _, tp := range t.Owned {
+		pre, suf, _ := strings.Cut(tp, OriginatorPlaceholder)
+		if rest, found := strings.CutPrefix(topic, pre); found {
+			if rest, found = strings.CutSuffix(rest, suf); found && claim.ValidOriginatorID(rest) && (!ok || len(tp) > len(tmpl)) {
+				tmpl, id, ok = tp, rest, true
+			}
+		}
+	}
+	return tmpl, id, ok
+}
+
+// OwnTopics are originator's own submit topics by the Owned templates.
+func (t Topics) OwnTopics(originator string) []string {
+	out := make([]string, len(t.Owned))
+	for i, tmpl := range t.Owned {
+		out[i] = strings.ReplaceAll(tmpl, OriginatorPlaceholder, originator)
+	}
+	return out
 }
 
 // OriginatorPlaceholder is what NoticeTemplate holds where the originator
@@ -108,10 +144,15 @@ const (
 	ReasonTooLarge           = claim.ReasonTooLarge  // over the size limit
 	ReasonUnknownOriginator  = "UNKNOWN_ORIGINATOR"  // not in the originator table, or inactive
 	ReasonNoticeTopicMissing = "NOTICE_TOPIC_MISSING"
+	// ReasonOriginatorMismatch: read from an originator's own submit topic
+	// (direct trust) but naming another originator, by its originator_id
+	// or its X12 sender. Never screened, recorded or answered: the sender
+	// may not speak for the originator it names.
+	ReasonOriginatorMismatch = "ORIGINATOR_MISMATCH"
 )
 
 // Reasons lists every dead-letter reason.
-var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonUnknownOriginator, ReasonNoticeTopicMissing}
+var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonUnknownOriginator, ReasonNoticeTopicMissing, ReasonOriginatorMismatch}
 
 // Requeueable are the reasons an operator can fix (create the notice
 // topic, register the originator), after which the message can be answered

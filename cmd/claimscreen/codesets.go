@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/claimscreen/claimscreen/internal/codeset"
 	"github.com/claimscreen/claimscreen/internal/refdata"
@@ -40,8 +39,7 @@ func runCodesets(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "SYSTEM\tVERSION\tCOVERS\tROWS\tFORMAT\tSOURCE\tSHA-256")
+	tw := newTable(s.out, "SYSTEM\tVERSION\tCOVERS\tROWS\tFORMAT\tSOURCE\tSHA-256")
 	for _, r := range snap.Releases() {
 		v := r.Version
 		if r.Part != "" {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -132,8 +135,7 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "SYSTEM\tVERSION\tSTATE\tCOVERS\tROWS\tSOURCE\tSHA-256\tIMPORTED\tACTIVATED")
+		tw := newTable(s.out, "SYSTEM\tVERSION\tSTATE\tCOVERS\tROWS\tSOURCE\tSHA-256\tIMPORTED\tACTIVATED")
 		for _, r := range list {
 			state, act := lifecycle(r.ActivatedAt, r.RetiredAt), "-"
 			if r.ActivatedAt != nil {
@@ -190,8 +192,7 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tSTATE\tROWS\tSOURCES\tSHA-256")
+		tw := newTable(s.out, "VERSION\tSTATE\tROWS\tSOURCES\tSHA-256")
 		for _, c := range list {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", c.Version, lifecycle(c.ActivatedAt, c.RetiredAt), c.Rows, c.Sources, c.SHA256[:16])
 		}
@@ -201,50 +202,38 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 }
 
 func runOriginators(ctx context.Context, args []string, s stdio) error {
-	if len(args) == 0 {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "disable" && args[0] != "list") {
 		return fmt.Errorf("%w: originators add ID [--notice-topic T] | list | disable ID", errUsage)
 	}
 	verb := args[0]
-	var topic, sender, group string
-	fs, pool, err := dbCommand(ctx, "originators "+verb, args[1:], s, func(fs *flag.FlagSet) {
-		if verb == "add" {
-			fs.StringVar(&topic, "notice-topic", "", "the originator's notice topic (default: the template's)")
-			fs.StringVar(&sender, "x12-sender", "", "ISA05:ISA06 of the originator's X12 interchanges (ZZ:CLEARING-1): the trading-partner table")
-			fs.StringVar(&group, "x12-group", "", "GS02 of its interchanges, when one ISA sender serves several originators")
-		}
-	})
+	fs := flag.NewFlagSet("originators "+verb, flag.ContinueOnError)
+	var topic, sender, group, pwFile string
+	var partitions, replication int
+	tableOnly := fs.Bool("table-only", verb == "list", "change the table only: no topics, users or ACLs (and no brokers needed)")
+	if verb == "add" {
+		fs.StringVar(&topic, "notice-topic", "", "the originator's notice topic (default: the template's)")
+		fs.StringVar(&sender, "x12-sender", "", "ISA05:ISA06 of the originator's X12 interchanges (ZZ:CLEARING-1): the trading-partner table")
+		fs.StringVar(&group, "x12-group", "", "GS02 of its interchanges, when one ISA sender serves several originators")
+		fs.StringVar(&pwFile, "password-file", "", "with --manage-users: the file holding the new SCRAM user's password (default: one is made up and shown once)")
+		fs.IntVar(&partitions, "partitions", 6, "partitions of each topic created")
+		fs.IntVar(&replication, "replication", 1, "replication factor of each topic created")
+	}
+	cfg, err := loadAdminConfigFor(fs, args[1:], s, func() bool { return !*tableOnly })
+	if err != nil {
+		return err
+	}
+	pool, err := openDB(ctx, cfg.PostgreSQL.URL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	reg := postgres.NewOriginators(pool)
-	switch verb {
-	case "add", "disable":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("%w: originators %s ID", errUsage, verb)
-		}
-		e := originators.Entry{ID: fs.Arg(0), NoticeTopic: topic, X12Sender: sender, X12GroupSender: group}
-		if err := e.Check(); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		id := e.ID
-		if verb == "add" {
-			err = reg.AddOriginator(ctx, e)
-		} else {
-			err = reg.DisableOriginator(ctx, id)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(s.out, "originator %s %sed; serve enforces the table when it has rows (restart to apply)\n", id, map[string]string{"add": "add", "disable": "disabl"}[verb])
-		return nil
-	case "list":
+	if verb == "list" {
 		list, err := reg.List(ctx)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(s.out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "ORIGINATOR\tNOTICE TOPIC\tACTIVE\tX12 SENDER\tGS02")
+		tw := newTable(s.out, "ORIGINATOR\tNOTICE TOPIC\tACTIVE\tX12 SENDER\tGS02")
 		for _, o := range list {
 			t := o.NoticeTopic
 			if t == "" {
@@ -254,7 +243,101 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		}
 		return tw.Flush()
 	}
-	return fmt.Errorf("%w: originators add|list|disable", errUsage)
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: originators %s ID", errUsage, verb)
+	}
+	e := originators.Entry{ID: fs.Arg(0), NoticeTopic: topic, X12Sender: sender, X12GroupSender: group}
+	if err := e.Check(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := service.Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID).CheckOriginator(e.ID); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var p *service.Provisioner
+	if !*tableOnly {
+		if p, err = service.NewProvisioner(ctx, cfg, partitions, replication); err != nil {
+			return err
+		}
+	}
+	if verb == "disable" {
+		// Kafka first: the originator loses its access before the table
+		// says so, and a failure leaves it active and drifting (acls list).
+		if p != nil {
+			list, err := reg.List(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range list {
+				if o.ID == e.ID {
+					e.NoticeTopic = o.NoticeTopic
+				}
+			}
+			c, err := p.RevokeOriginator(ctx, e)
+			if err != nil {
+				return fmt.Errorf("revoke %s's access (the table is unchanged): %w", e.ID, err)
+			}
+			c.Report(s.out, "deleted")
+		}
+		if err := reg.DisableOriginator(ctx, e.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "originator %s disabled; running services reload\n", e.ID)
+		return nil
+	}
+	var c service.Change
+	if p != nil {
+		password := ""
+		if pwFile != "" {
+			b, err := os.ReadFile(pwFile)
+			if err != nil {
+				return fmt.Errorf("%w: password-file: %v", errUsage, err)
+			}
+			password = strings.TrimSpace(string(b))
+		}
+		if c, err = p.AddOriginator(ctx, e, password); err != nil {
+			return fmt.Errorf("originator %s not added: %w", e.ID, err)
+		}
+	}
+	if err := reg.AddOriginator(ctx, e); err != nil {
+		if p != nil {
+			if uerr := p.Undo(ctx, c); uerr != nil {
+				return fmt.Errorf("%w; and rolling back its topics, user and ACLs failed: %v", err, uerr)
+			}
+		}
+		return fmt.Errorf("originator %s not added (its topics, user and ACLs rolled back): %w", e.ID, err)
+	}
+	c.Report(s.out, "created")
+	fmt.Fprintf(s.out, "originator %s added; running services reload\n", e.ID)
+	return nil
+}
+
+// activeOriginators are the active originators of the table file, or of
+// PostgreSQL's table: id to its own notice topic.
+func activeOriginators(ctx context.Context, file, url string) (map[string]string, error) {
+	if file != "" {
+		t, err := originators.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		return t.Active(), nil
+	}
+	pool, err := openDB(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("%w (or --registry FILE): the originator table says which ACLs are wanted", err)
+	}
+	defer pool.Close()
+	t, err := postgres.NewOriginators(pool).Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.Active(), nil
+}
+
+// newTable is a tab-aligned table with its header row written.
+func newTable(w io.Writer, header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
 }
 
 // lifecycle names a release's or chart's state for listings.

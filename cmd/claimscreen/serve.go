@@ -42,7 +42,13 @@ func loadServeConfig(name string, args []string, s stdio) (*config.Serve, error)
 // loadAdminConfig parses the settings of topics, replay and deadletters
 // into fs, which may hold the command's own flags.
 func loadAdminConfig(fs *flag.FlagSet, args []string, s stdio) (*config.Admin, error) {
-	cfg, err := config.LoadAdmin(fs, args, s.env)
+	return loadAdminConfigFor(fs, args, s, nil)
+}
+
+// loadAdminConfigFor is loadAdminConfig for a command that may not need
+// the brokers (config.LoadAdminFor).
+func loadAdminConfigFor(fs *flag.FlagSet, args []string, s stdio, needKafka func() bool) (*config.Admin, error) {
+	cfg, err := config.LoadAdminFor(fs, args, s.env, needKafka)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(s.err)
 		fs.PrintDefaults()

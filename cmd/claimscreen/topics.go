@@ -7,19 +7,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/access"
 	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/service"
 )
 
-// runTopics creates the input, review, held and dead-letter topics and the
-// notice topic of every originator named (by flag or originator table file).
+// runTopics creates the review, held and dead-letter topics, the shared
+// submit topics (gateway trust), and the topics of every originator named
+// (by flag or originator table file), with their ACLs: all or none.
 func runTopics(ctx context.Context, args []string, s stdio) error {
 	if len(args) == 0 || args[0] != "create" {
 		return fmt.Errorf("%w: topics create [--originators A,B] [--partitions N] [--replication N] [serve settings]", errUsage)
 	}
 	fs := flag.NewFlagSet("topics create", flag.ContinueOnError)
-	ids := fs.String("originators", "", "comma-separated originator ids whose notice topics to create")
+	ids := fs.String("originators", "", "comma-separated originator ids whose notice topics (and, in direct trust, own submit topics) to create")
 	partitions := fs.Int("partitions", 6, "partitions of each topic")
 	replication := fs.Int("replication", 1, "replication factor of each topic")
 	cfg, err := loadAdminConfig(fs, args[1:], s)
@@ -29,36 +30,124 @@ func runTopics(ctx context.Context, args []string, s stdio) error {
 	if *partitions < 1 || *replication < 1 {
 		return fmt.Errorf("%w: --partitions and --replication must be at least 1", errUsage)
 	}
-	topics := cfg.Topics.Base()
+	model := service.Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID)
+	active := map[string]string{}
 	for _, id := range strings.Split(*ids, ",") {
 		if id = strings.TrimSpace(id); id == "" {
 			continue
 		}
-		if !claim.ValidOriginatorID(id) {
-			return fmt.Errorf("%w: originator id %q must match %s", errUsage, id, claim.OriginatorIDPattern)
+		if err := model.CheckOriginator(id); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		topics = append(topics, cfg.Topics.Pipeline().NoticeTopic(id))
+		active[id] = ""
 	}
 	if cfg.Screening.Registry != "" {
 		t, err := originators.Load(cfg.Screening.Registry)
 		if err != nil {
 			return err
 		}
-		topics = append(topics, service.NoticeTopics(cfg.Topics.Pipeline(), t)...)
+		for id, topic := range t.Active() {
+			active[id] = topic
+		}
 	}
-	conn, err := service.Connect(ctx, cfg.Kafka, cfg.Kafka.Brokers)
-	if err != nil {
-		return err
+	topics := []string{cfg.Topics.Review, cfg.Topics.Held, cfg.Topics.DeadLetter}
+	if !cfg.Access.Direct() {
+		topics = append(cfg.Topics.Inputs(), topics...)
 	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	for id, own := range active {
+		notice, submit := model.OriginatorTopics(id, own)
+		topics = append(append(topics, notice), submit...)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	created, err := conn.CreateTopics(cctx, topics, *partitions, *replication)
-	for _, t := range created {
-		fmt.Fprintln(s.out, "created", t)
-	}
+	p, err := service.NewProvisioner(cctx, cfg, *partitions, *replication)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.out, "%d topics exist (%d created)\n", len(topics), len(created))
+	c, err := p.Apply(cctx, topics, "", "", model.Want(active))
+	if err != nil {
+		return err
+	}
+	c.Report(s.out, "created")
+	fmt.Fprintf(s.out, "%d topics exist (%d created); %d ACLs created\n", len(topics), len(c.Topics), len(c.ACLs))
 	return nil
+}
+
+// runACLs lists the ACLs in force against those the trust model and the
+// originator table call for, and applies the difference.
+func runACLs(ctx context.Context, args []string, s stdio) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "apply") {
+		return fmt.Errorf("%w: acls list [--check] | acls apply [serve settings]", errUsage)
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("acls "+verb, flag.ContinueOnError)
+	check := fs.Bool("check", false, "acls list: exit with an error when the ACLs drift from the originator table")
+	cfg, err := loadAdminConfig(fs, args[1:], s)
+	if err != nil {
+		return err
+	}
+	active, err := activeOriginators(ctx, cfg.Screening.Registry, cfg.PostgreSQL.URL)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	p, err := service.NewProvisioner(cctx, cfg, 1, 1)
+	if err != nil {
+		return err
+	}
+	have, drift, err := p.Drift(cctx, active)
+	if err != nil {
+		return err
+	}
+	if verb == "apply" {
+		if err := p.Fix(cctx, drift); err != nil {
+			return err
+		}
+		for _, a := range drift.Missing {
+			fmt.Fprintln(s.out, "created ACL", a)
+		}
+		for _, a := range drift.Extra {
+			fmt.Fprintln(s.out, "deleted ACL", a)
+		}
+		fmt.Fprintf(s.out, "%d ACLs created, %d deleted\n", len(drift.Missing), len(drift.Extra))
+		return nil
+	}
+	printACLs(s, p.Model, have, drift)
+	if *check && !drift.None() {
+		return fmt.Errorf("the ACLs drift from the originator table: %d missing, %d extra; claimscreen acls apply fixes it", len(drift.Missing), len(drift.Extra))
+	}
+	return nil
+}
+
+// printACLs prints the ACLs in force and the drift: STATE is ok, extra
+// (a managed principal's ACL the table does not call for: a disabled or
+// removed originator's), missing, or other (a principal claimscreen does
+// not manage).
+func printACLs(s stdio, m access.Model, have []access.ACL, d access.Drift) {
+	state := map[access.ACL]string{}
+	for _, a := range have {
+		state[a] = "ok"
+		if !m.Managed(a.Principal) {
+			state[a] = "other"
+		}
+	}
+	for _, a := range d.Extra {
+		state[a] = "extra"
+	}
+	rows := append([]access.ACL(nil), have...)
+	for _, a := range d.Missing {
+		state[a] = "missing"
+		rows = append(rows, a)
+	}
+	tw := newTable(s.out, "PRINCIPAL\tOPERATION\tRESOURCE\tNAME\tSTATE")
+	for _, a := range access.Sort(rows) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Principal, a.Operation, a.Resource, a.Name, state[a])
+	}
+	tw.Flush()
+	if d.None() {
+		fmt.Fprintln(s.out, "no drift: the ACLs in force are those the originator table calls for")
+	} else {
+		fmt.Fprintf(s.out, "drift: %d missing, %d extra; claimscreen acls apply fixes it\n", len(d.Missing), len(d.Extra))
+	}
 }

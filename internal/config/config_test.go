@@ -55,8 +55,24 @@ func TestAdminParts(t *testing.T) {
 	if a.Topics.DeadLetter != "file.dlq" || a.Kafka.Brokers[0] != "a:1" {
 		t.Errorf("%+v", a)
 	}
-	if _, err := LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--batch-size", "3"}, env(map[string]string{"KAFKA_BROKERS": "a:1"})); err == nil {
-		t.Error("an admin command took --batch-size")
+	if _, err := LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--http-addr", "127.0.0.1:1"}, env(map[string]string{"KAFKA_BROKERS": "a:1"})); err == nil {
+		t.Error("an admin command took --http-addr")
+	}
+	// A command that needs no brokers (originators add --table-only) is not
+	// refused for want of them; one that does is.
+	if _, err := LoadAdminFor(flag.NewFlagSet("t", flag.ContinueOnError), nil, env(nil), func() bool { return false }); err != nil {
+		t.Errorf("without brokers, not needed: %v", err)
+	}
+	if _, err := LoadAdminFor(flag.NewFlagSet("t", flag.ContinueOnError), nil, env(nil), func() bool { return true }); err == nil || !strings.Contains(err.Error(), "no Kafka brokers") {
+		t.Errorf("without brokers, needed: %v", err)
+	}
+	// Bad trust settings are each told.
+	_, err = LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--trust-model", "open", "--direct-input-topic-template", "in.{originator}.{originator}",
+		"--service-principal", "claimscreen", "--originator-user-template", "u"}, env(map[string]string{"KAFKA_BROKERS": "a:1"}))
+	for _, want := range []string{"trust-model \"open\"", "direct-input-topic-template", "service-principal", "originator-user-template"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad access settings: want %s in %v", want, err)
+		}
 	}
 	if _, err := LoadServe(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--codesets", "x", "--http-addr", "nope", "--group", " "}, env(map[string]string{"KAFKA_BROKERS": "a:1"})); err == nil ||
 		!strings.Contains(err.Error(), "http-addr") || !strings.Contains(err.Error(), "group") {

@@ -98,6 +98,72 @@ func (t *Topics) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Trust models (docs/operations.md, "Connecting originators").
+const (
+	// TrustGateway: only the insurer's intake gateway writes the shared
+	// submit topics; the originator_id (or X12 trading-partner id) it
+	// writes is trusted because the gateway authenticated the sender.
+	TrustGateway = "gateway"
+	// TrustDirect: each originator writes submit topics of its own; the
+	// topic is the identity, and a message naming another originator is
+	// dead-lettered ORIGINATOR_MISMATCH.
+	TrustDirect = "direct"
+)
+
+// Access is who may do what on the topics: the trust model, the
+// principals of the service, the gateway and the adjusters, and the
+// templates of each originator's submit topics, user and group.
+type Access struct {
+	Trust string
+	// DirectInput and DirectX12 make an originator's own submit topics
+	// (direct trust); DirectX12 "" gives none for X12.
+	DirectInput, DirectX12 string
+	ServicePrincipal       string
+	GatewayPrincipal       string
+	AdjustersPrincipal     string
+	AdjustersGroup         string
+	// OriginatorUser and OriginatorGroup make an originator's SCRAM user
+	// (its principal is User:<name>) and the consumer group it reads its
+	// notices with.
+	OriginatorUser, OriginatorGroup string
+	// ManageUsers: originators add creates the originator's SCRAM user
+	// (and disable deletes it); otherwise the operator manages users.
+	ManageUsers bool
+}
+
+// Direct reports whether the direct trust model is in force.
+func (a *Access) Direct() bool { return a.Trust == TrustDirect }
+
+// Validate implements the part's checks.
+func (a *Access) Validate() error {
+	var errs []error
+	if a.Trust != TrustGateway && a.Trust != TrustDirect {
+		errs = append(errs, fmt.Errorf("trust-model %q: want %s or %s", a.Trust, TrustGateway, TrustDirect))
+	}
+	for _, t := range []struct{ name, v string }{{"direct-input-topic-template", a.DirectInput}, {"direct-x12-topic-template", a.DirectX12},
+		{"originator-user-template", a.OriginatorUser}, {"originator-group-template", a.OriginatorGroup}} {
+		if t.v == "" && t.name == "direct-x12-topic-template" {
+			continue
+		}
+		if strings.Count(t.v, pipeline.OriginatorPlaceholder) != 1 || !pipeline.ValidTopicName(strings.ReplaceAll(t.v, pipeline.OriginatorPlaceholder, "X")) {
+			errs = append(errs, fmt.Errorf("%s %q must contain %s once and otherwise only letters, digits, '.', '_' and '-'", t.name, t.v, pipeline.OriginatorPlaceholder))
+		}
+	}
+	if a.DirectX12 != "" && a.DirectX12 == a.DirectInput {
+		errs = append(errs, fmt.Errorf("direct-x12-topic-template and direct-input-topic-template are both %q", a.DirectX12))
+	}
+	for _, p := range []struct{ name, v string }{{"service-principal", a.ServicePrincipal}, {"gateway-principal", a.GatewayPrincipal}, {"adjusters-principal", a.AdjustersPrincipal}} {
+		if name, ok := strings.CutPrefix(p.v, "User:"); !ok || name == "" || strings.ContainsAny(name, " ,;*") {
+			errs = append(errs, fmt.Errorf("%s %q must be User:NAME", p.name, p.v))
+		}
+	}
+	if !pipeline.ValidTopicName(a.AdjustersGroup) {
+		errs = append(errs, fmt.Errorf("adjusters-group %q must be letters, digits, '.', '_' and '-'", a.AdjustersGroup))
+	}
+	sortErrs(errs)
+	return errors.Join(errs...)
+}
+
 // Consumer is the consumer group and the batch loop.
 type Consumer struct {
 	GroupID         string
@@ -186,10 +252,11 @@ type Serve struct {
 	HTTP       HTTP
 	Screening  Screening
 	Log        Logging
+	Access     Access
 }
 
 func (s *Serve) parts() parts {
-	return parts{kafka: &s.Kafka, topics: &s.Topics, consumer: &s.Consumer, pg: &s.PostgreSQL, http: &s.HTTP, screening: &s.Screening, log: &s.Log}
+	return parts{kafka: &s.Kafka, topics: &s.Topics, consumer: &s.Consumer, pg: &s.PostgreSQL, http: &s.HTTP, screening: &s.Screening, log: &s.Log, access: &s.Access}
 }
 
 // Validate checks every part, and that there is reference data.
@@ -197,6 +264,9 @@ func (s *Serve) Validate() error {
 	errs := s.parts().validate()
 	if s.Screening.Codesets == "" && s.PostgreSQL.URL == "" {
 		errs = append(errs, errors.New("--codesets (CLAIMSCREEN_CODESETS) or --database-url (DATABASE_URL) is required"))
+	}
+	if s.Access.Direct() && s.Screening.Registry == "" && s.PostgreSQL.URL == "" {
+		errs = append(errs, errors.New("trust-model direct reads the originators' own topics from the originator table: give --registry or --database-url"))
 	}
 	return errors.Join(errs...)
 }
@@ -206,13 +276,15 @@ func (s *Serve) Validate() error {
 type Admin struct {
 	Kafka      Kafka
 	Topics     Topics
+	Consumer   Consumer // the service's group, for its ACLs
 	PostgreSQL PostgreSQL
 	Screening  Screening
 	Log        Logging
+	Access     Access
 }
 
 func (a *Admin) parts() parts {
-	return parts{kafka: &a.Kafka, topics: &a.Topics, pg: &a.PostgreSQL, screening: &a.Screening, log: &a.Log}
+	return parts{kafka: &a.Kafka, topics: &a.Topics, consumer: &a.Consumer, pg: &a.PostgreSQL, screening: &a.Screening, log: &a.Log, access: &a.Access}
 }
 
 // Validate checks every part.
@@ -227,6 +299,7 @@ type parts struct {
 	http      *HTTP
 	screening *Screening
 	log       *Logging
+	access    *Access
 }
 
 func (p parts) has(g group) bool {
@@ -245,6 +318,8 @@ func (p parts) has(g group) bool {
 		return p.screening != nil
 	case groupLog:
 		return p.log != nil
+	case groupAccess:
+		return p.access != nil
 	}
 	return false
 }
@@ -272,6 +347,9 @@ func (p parts) validate() []error {
 	if p.log != nil {
 		vs = append(vs, p.log)
 	}
+	if p.access != nil {
+		vs = append(vs, p.access)
+	}
 	var errs []error
 	for _, v := range vs {
 		if err := v.Validate(); err != nil {
@@ -292,6 +370,7 @@ const (
 	groupHTTP       group = "http"
 	groupScreening  group = "screening"
 	groupLog        group = "log"
+	groupAccess     group = "access"
 )
 
 // Setting is one configuration setting: a flag, an environment variable,
@@ -390,6 +469,16 @@ var Settings = []Setting{
 	mk("kafka-sasl-mechanism", "KAFKA_SASL_MECHANISM", "", "SCRAM-SHA-256 or SCRAM-SHA-512; empty for none", str(groupKafka, func(p parts) *string { return &p.kafka.SASLMechanism })),
 	mk("kafka-sasl-user", "KAFKA_SASL_USER", "", "SASL user", str(groupKafka, func(p parts) *string { return &p.kafka.SASLUser })),
 	mk("kafka-sasl-password", "KAFKA_SASL_PASSWORD", "", "SASL password (prefer the environment to a flag)", str(groupKafka, func(p parts) *string { return &p.kafka.SASLPassword })),
+	mk("trust-model", "CLAIMSCREEN_TRUST_MODEL", TrustGateway, "gateway: only the gateway principal writes the shared submit topics, and the originator_id it writes is trusted; direct: each originator writes its own submit topics, the topic is the identity and a message naming another originator is dead-lettered ORIGINATOR_MISMATCH", str(groupAccess, func(p parts) *string { return &p.access.Trust })),
+	mk("direct-input-topic-template", "CLAIMSCREEN_DIRECT_INPUT_TOPIC_TEMPLATE", "claims.submitted.{originator}", "direct trust: an originator's own claim.v1 submit topic", str(groupAccess, func(p parts) *string { return &p.access.DirectInput })),
+	mk("direct-x12-topic-template", "CLAIMSCREEN_DIRECT_X12_TOPIC_TEMPLATE", "claims.x12.submitted.{originator}", "direct trust: an originator's own X12 submit topic; empty for none", str(groupAccess, func(p parts) *string { return &p.access.DirectX12 })),
+	mk("service-principal", "CLAIMSCREEN_SERVICE_PRINCIPAL", "User:claimscreen-service", "the Kafka principal serve runs as: the ACLs give it what it needs and no more", str(groupAccess, func(p parts) *string { return &p.access.ServicePrincipal })),
+	mk("gateway-principal", "CLAIMSCREEN_GATEWAY_PRINCIPAL", "User:claimscreen-gateway", "gateway trust: the only principal that may write the shared submit topics", str(groupAccess, func(p parts) *string { return &p.access.GatewayPrincipal })),
+	mk("adjusters-principal", "CLAIMSCREEN_ADJUSTERS_PRINCIPAL", "User:claimscreen-adjusters", "the principal that reads the review and held topics", str(groupAccess, func(p parts) *string { return &p.access.AdjustersPrincipal })),
+	mk("adjusters-group", "CLAIMSCREEN_ADJUSTERS_GROUP", "claims.adjusters", "the consumer group the adjusters read with", str(groupAccess, func(p parts) *string { return &p.access.AdjustersGroup })),
+	mk("originator-user-template", "CLAIMSCREEN_ORIGINATOR_USER_TEMPLATE", "originator.{originator}", "an originator's SCRAM user; its principal is User:<user>", str(groupAccess, func(p parts) *string { return &p.access.OriginatorUser })),
+	mk("originator-group-template", "CLAIMSCREEN_ORIGINATOR_GROUP_TEMPLATE", "claims.notices.{originator}", "the consumer group an originator reads its notice topic with", str(groupAccess, func(p parts) *string { return &p.access.OriginatorGroup })),
+	mk("manage-users", "CLAIMSCREEN_MANAGE_USERS", "false", "originators add creates the originator's SCRAM user (SCRAM-SHA-512) and disable deletes it; otherwise the operator manages users", boolean(groupAccess, func(p parts) *bool { return &p.access.ManageUsers })),
 }
 
 func mk(name, env, def, help string, b binder) Setting {
@@ -413,12 +502,23 @@ func LoadServe(fs *flag.FlagSet, args []string, lookup func(string) (string, boo
 // (see load): Kafka, topics, PostgreSQL, the originator table file and the
 // configuration file.
 func LoadAdmin(fs *flag.FlagSet, args []string, lookup func(string) (string, bool)) (*Admin, error) {
+	return LoadAdminFor(fs, args, lookup, nil)
+}
+
+// LoadAdminFor is LoadAdmin for a command that may not need the brokers:
+// needKafka, asked once the flags are parsed, says whether it does (nil:
+// it does). Without them the Kafka settings are not checked.
+func LoadAdminFor(fs *flag.FlagSet, args []string, lookup func(string) (string, bool), needKafka func() bool) (*Admin, error) {
 	a := &Admin{}
 	errs, err := load(fs, args, lookup, a.parts())
 	if err != nil {
 		return nil, err
 	}
-	if err := errors.Join(append(errs, a.Validate())...); err != nil {
+	p := a.parts()
+	if needKafka != nil && !needKafka() {
+		p.kafka = nil
+	}
+	if err := errors.Join(append(errs, p.validate()...)...); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -14,6 +14,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -267,15 +269,29 @@ type SourceConfig struct {
 // NewSource).
 const readerMaxWait = 2 * time.Second
 
-// Source reads a topic in a consumer group.
+// Source reads a topic in a consumer group. Its topics can change while it
+// runs (SetTopics): direct trust reads the originators' own topics.
 type Source struct {
-	r             *kafka.Reader
 	log           *zap.Logger
 	maxBatchBytes int
+	rc            kafka.ReaderConfig
+	r             atomic.Pointer[kafka.Reader]
+
+	mu      sync.Mutex
+	topics  []string      // the topics the reader in use reads
+	want    []string      // the topics to read from the next Fetch
+	changed chan struct{} // closed when want changes
+	// inflight counts the fetched batches not yet committed: the reader
+	// is replaced only when there are none, so that every commit goes to
+	// the reader its messages came from.
+	inflight int
+	settled  chan struct{} // closed when inflight drops to 0
 }
 
 // NewSource opens a consumer group reader. Offsets are committed only by
-// Commit (CommitInterval 0: synchronous commits).
+// Commit (CommitInterval 0: synchronous commits). With no topics (direct
+// trust before any originator's topic exists) it reads nothing until
+// SetTopics gives some.
 func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 10 << 20
@@ -284,13 +300,11 @@ func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 		log = zap.NewNop()
 	}
 	rc := kafka.ReaderConfig{
-		Brokers:     c.Brokers,
-		GroupID:     cfg.GroupID,
-		Topic:       cfg.Topic,
-		GroupTopics: cfg.Topics,
-		Dialer:      c.dialer,
-		MinBytes:    1,
-		MaxBytes:    cfg.MaxBytes,
+		Brokers:  c.Brokers,
+		GroupID:  cfg.GroupID,
+		Dialer:   c.dialer,
+		MinBytes: 1,
+		MaxBytes: cfg.MaxBytes,
 		// kafka-go sets the connection's read deadline to MaxWait and asks
 		// the broker to hold an idle fetch for MaxWait less its RTT
 		// allowance (1s, or a quarter of MaxWait when MaxWait is shorter).
@@ -311,13 +325,98 @@ func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 			log.Warn("kafka reader", zap.String("detail", fmt.Sprintf(msg, args...)))
 		}),
 	}
-	return &Source{r: kafka.NewReader(rc), log: log, maxBatchBytes: cfg.MaxBatchBytes}
+	topics := cfg.Topics
+	if cfg.Topic != "" {
+		topics = []string{cfg.Topic}
+	}
+	s := &Source{log: log, maxBatchBytes: cfg.MaxBatchBytes, rc: rc, changed: make(chan struct{})}
+	s.open(topics)
+	return s
+}
+
+// open replaces the reader by one of topics (none for no topics).
+func (s *Source) open(topics []string) {
+	s.topics = append([]string(nil), topics...)
+	sort.Strings(s.topics)
+	s.want = s.topics
+	if len(topics) == 0 {
+		s.r.Store(nil)
+		return
+	}
+	rc := s.rc
+	rc.GroupTopics = s.topics
+	s.r.Store(kafka.NewReader(rc))
+}
+
+// SetTopics makes the source read topics from its next Fetch on, once the
+// batches fetched before are committed (the group then rebalances). The
+// same topics again change nothing.
+func (s *Source) SetTopics(topics []string) {
+	topics = append([]string(nil), topics...)
+	sort.Strings(topics)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if strings.Join(topics, ",") == strings.Join(s.want, ",") {
+		return
+	}
+	s.want = topics
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Topics are the topics the source reads now.
+func (s *Source) Topics() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.topics...)
+}
+
+// reader applies a pending SetTopics (after the batches in flight are
+// committed) and returns the reader to fetch from; it waits while there
+// are no topics.
+func (s *Source) reader(ctx context.Context) (*kafka.Reader, error) {
+	for {
+		s.mu.Lock()
+		if strings.Join(s.want, ",") != strings.Join(s.topics, ",") {
+			if s.inflight > 0 {
+				settled := s.settled
+				s.mu.Unlock()
+				select {
+				case <-settled:
+					continue
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			if old := s.r.Load(); old != nil {
+				if err := old.Close(); err != nil {
+					s.log.Warn("close the reader of the old topics", zap.Error(err))
+				}
+			}
+			s.log.Info("reading topics", zap.Strings("topics", s.want))
+			s.open(s.want)
+		}
+		r, changed := s.r.Load(), s.changed
+		s.mu.Unlock()
+		if r != nil {
+			return r, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Fetch implements pipeline.Source: it blocks for the first message, then
 // gathers up to max messages for at most wait.
 func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipeline.Message, error) {
-	m, err := s.r.FetchMessage(ctx)
+	r, err := s.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.FetchMessage(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -326,13 +425,19 @@ func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipe
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for len(out) < max && (s.maxBatchBytes <= 0 || size < s.maxBatchBytes) {
-		m, err := s.r.FetchMessage(wctx)
+		m, err := r.FetchMessage(wctx)
 		if err != nil {
 			break // the wait is over, or shutdown: hand over what we have
 		}
 		out = append(out, fromKafka(m))
 		size += len(m.Value)
 	}
+	s.mu.Lock()
+	if s.inflight == 0 {
+		s.settled = make(chan struct{})
+	}
+	s.inflight++
+	s.mu.Unlock()
 	return out, nil
 }
 
@@ -344,21 +449,45 @@ func fromKafka(m kafka.Message) pipeline.Message {
 	return pipeline.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: h, Time: m.Time}
 }
 
-// Commit implements pipeline.Source.
+// Commit implements pipeline.Source. Each fetched batch is committed once
+// (the pipeline commits every batch it fetched, in order).
 func (s *Source) Commit(ctx context.Context, msgs []pipeline.Message) error {
+	defer func() {
+		s.mu.Lock()
+		if s.inflight > 0 {
+			if s.inflight--; s.inflight == 0 {
+				close(s.settled)
+			}
+		}
+		s.mu.Unlock()
+	}()
 	// CommitMessages commits the highest offset per partition.
 	km := make([]kafka.Message, len(msgs))
 	for i, m := range msgs {
 		km[i] = kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
 	}
-	return s.r.CommitMessages(ctx, km...)
+	r := s.r.Load()
+	if r == nil {
+		return errors.New("commit: the source reads no topics")
+	}
+	return r.CommitMessages(ctx, km...)
 }
 
 // Lag is the consumer lag kafka-go last saw.
-func (s *Source) Lag() int64 { return s.r.Stats().Lag }
+func (s *Source) Lag() int64 {
+	if r := s.r.Load(); r != nil {
+		return r.Stats().Lag
+	}
+	return 0
+}
 
 // Close implements pipeline.Source.
-func (s *Source) Close() error { return s.r.Close() }
+func (s *Source) Close() error {
+	if r := s.r.Load(); r != nil {
+		return r.Close()
+	}
+	return nil
+}
 
 // SinkConfig configures the writer.
 type SinkConfig struct {

@@ -37,6 +37,7 @@ func (svc *Service) Run(ctx context.Context) error {
 						svc.log.Error("reload the originator table; keeping the one in use", zap.Error(err))
 					} else {
 						svc.log.Info("originator table reloaded", zap.Int("active", len(svc.originators.Active())))
+						svc.resubscribe(lctx)
 					}
 				}
 			}, func(err error) { svc.log.Warn("listen for activations; reconnecting", zap.Error(err)) })
@@ -94,6 +95,9 @@ func (svc *Service) watch(ctx context.Context, every time.Duration) {
 				delete(since, c.name)
 				svc.log.Info("dependency reachable again; ready", zap.String("dependency", c.name), zap.Duration("down_for", time.Since(at)))
 			}
+		}
+		if svc.topicsMissing() {
+			svc.resubscribe(ctx) // direct trust: read them once they exist
 		}
 		select {
 		case <-ctx.Done():

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
 
+	"github.com/claimscreen/claimscreen/internal/access"
 	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
@@ -61,6 +63,12 @@ type Service struct {
 	// change; nil with a table file or without PostgreSQL.
 	originators *originators.Live
 	dbTable     *postgres.Originators
+	// orgs is the originator table in force (nil: none); model the topics
+	// and ACLs of the trust model.
+	orgs    pipeline.Originators
+	model   access.Model
+	subMu   sync.Mutex
+	missing []string // direct trust: own topics of active originators not found (subMu)
 }
 
 // Start starts a service. ref is the reference data from files; nil takes
@@ -115,7 +123,10 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 		return errors.New("no reference data: give --codesets or --database-url")
 	}
 	svc.screener.Store(ref.Screener)
-	svc.topics = append(cfg.Topics.Base(), NoticeTopics(cfg.Topics.Pipeline(), orgs)...)
+	svc.orgs, svc.model = orgs, Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID)
+	ptopics := svc.model.Pipeline()
+	inputs := svc.inputs()
+	svc.topics = append(append(inputs, cfg.Topics.Review, cfg.Topics.Held, cfg.Topics.DeadLetter), NoticeTopics(ptopics, orgs)...)
 	svc.brokers = cfg.Kafka.Brokers
 	if cfg.Kafka.Embedded {
 		if err := svc.startEmbedded(); err != nil {
@@ -144,9 +155,13 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 	if cfg.Topics.X12 != "" {
 		maxBytes = cfg.Consumer.MaxInterchangeBytes + 1<<20
 		partners, _ := orgs.(x12intake.Partners)
-		intakes = map[string]pipeline.Intake{cfg.Topics.X12: &x12intake.Intake{Partners: partners, MaxBytes: cfg.Consumer.MaxInterchangeBytes}}
+		x12 := &x12intake.Intake{Partners: partners, MaxBytes: cfg.Consumer.MaxInterchangeBytes}
+		intakes = map[string]pipeline.Intake{cfg.Topics.X12: x12}
+		if cfg.Access.Direct() && cfg.Access.DirectX12 != "" {
+			intakes[cfg.Access.DirectX12] = x12 // every originator's own X12 topic
+		}
 	}
-	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topics: cfg.Topics.Inputs(), GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout, MaxBytes: maxBytes,
+	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topics: inputs, GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout, MaxBytes: maxBytes,
 		MaxBatchBytes: cfg.Consumer.MaxBatchBytes}, svc.log.Named("kafka"))
 	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{MaxMessageBytes: maxBytes})
 	svc.ledger = mem.NewLedger()
@@ -157,14 +172,14 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 	svc.metrics.Releases(ref.Releases)
 	svc.pipe = pipeline.New(pipeline.Config{
 		BatchSize: cfg.Consumer.BatchSize, BatchWait: cfg.Consumer.BatchWait, ShutdownTimeout: cfg.Consumer.ShutdownTimeout,
-		Originators: orgs, TopicRecheck: cfg.Consumer.TopicRecheck, Topics: cfg.Topics.Pipeline(), Intakes: intakes,
+		Originators: orgs, TopicRecheck: cfg.Consumer.TopicRecheck, Topics: ptopics, Intakes: intakes,
 	}, svc.src, svc.sink, svc.ledger, &svc.screener, claim.NewDecoder(cfg.Screening.File.Limits.Decoder()), svc.metrics, svc.log.Named("pipeline"))
 	if svc.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
 	svc.http = &http.Server{Handler: svc.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	svc.metrics.Ready(true)
-	svc.log.Info("serving", zap.Bool("postgres", svc.pool != nil), zap.Strings("brokers", svc.brokers), zap.String("group", cfg.Consumer.GroupID), zap.String("input", cfg.Topics.Input),
+	svc.log.Info("serving", zap.String("trust", cfg.Access.Trust), zap.Strings("inputs", inputs), zap.Bool("postgres", svc.pool != nil), zap.Strings("brokers", svc.brokers), zap.String("group", cfg.Consumer.GroupID), zap.String("input", cfg.Topics.Input),
 		zap.String("http", svc.httpLn.Addr().String()), zap.Bool("embedded", cfg.Kafka.Embedded), zap.Bool("originator_table", orgs != nil && orgs.Active() != nil))
 	return nil
 }
@@ -212,6 +227,74 @@ func (svc *Service) loadOriginators(ctx context.Context) error {
 	}
 	svc.originators.Store(t)
 	return nil
+}
+
+// Model is the topics and ACLs of a configuration's trust model.
+func Model(a config.Access, t config.Topics, group string) access.Model {
+	return access.Model{Access: a, Topics: t, Group: group}
+}
+
+// inputs are the topics the service reads: the shared submit topics in
+// gateway trust; in direct trust every active originator's own topics.
+func (svc *Service) inputs() []string {
+	if !svc.cfg.Access.Direct() {
+		return svc.cfg.Topics.Inputs()
+	}
+	return OwnTopics(svc.model, svc.orgs)
+}
+
+// OwnTopics are the own submit topics of a table's active originators
+// (direct trust), sorted.
+func OwnTopics(m access.Model, o pipeline.Originators) []string {
+	if o == nil {
+		return nil
+	}
+	p := m.Pipeline()
+	var out []string
+	for id := range o.Active() {
+		out = append(out, p.OwnTopics(id)...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// resubscribe (direct trust) reads the own topics of the originators
+// active now that exist: an originator added while the service runs is
+// read within a second of its topics and its row (originators add makes
+// both); a disabled one's topics are left.
+func (svc *Service) resubscribe(ctx context.Context) {
+	if !svc.cfg.Access.Direct() || svc.src == nil {
+		return
+	}
+	svc.subMu.Lock()
+	defer svc.subMu.Unlock()
+	want := svc.inputs()
+	ex, err := svc.conn.Exists(ctx, want)
+	if err != nil {
+		svc.log.Warn("check the originators' topics; reading the ones in use", zap.Error(err))
+		return
+	}
+	var read, missing []string
+	for _, t := range want {
+		if ex[t] {
+			read = append(read, t)
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 && strings.Join(missing, ",") != strings.Join(svc.missing, ",") {
+		svc.log.Warn("originators' topics missing: not read until they exist (claimscreen originators add makes them)", zap.Strings("topics", missing))
+	}
+	svc.missing = missing
+	svc.src.SetTopics(read)
+}
+
+// topicsMissing reports whether some active originator's own topics were
+// missing when last checked.
+func (svc *Service) topicsMissing() bool {
+	svc.subMu.Lock()
+	defer svc.subMu.Unlock()
+	return len(svc.missing) > 0
 }
 
 // NoticeTopics are the notice topics of a table's active originators

@@ -1,0 +1,233 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/claimscreen/claimscreen/internal/access"
+	"github.com/claimscreen/claimscreen/internal/config"
+	"github.com/claimscreen/claimscreen/internal/kafkaio"
+	"github.com/claimscreen/claimscreen/internal/originators"
+)
+
+// Provisioner makes the Kafka side of the trust model: topics, SCRAM users
+// and ACLs, created together or not at all (docs/operations.md,
+// "Connecting originators").
+type Provisioner struct {
+	Conn                    *kafkaio.Conn
+	Model                   access.Model
+	Partitions, Replication int
+}
+
+// Change is what one provisioning step made (or, for Revoke, removed).
+type Change struct {
+	Topics []string     // topics created
+	ACLs   []access.ACL // ACLs created (Revoke: deleted)
+	User   string       // SCRAM user created (Revoke: deleted)
+	// Password is the created user's password when claimscreen made it up:
+	// shown to the operator once, never stored.
+	Password string
+	// NoAuthorizer: the cluster keeps no ACLs; none were made.
+	NoAuthorizer bool
+}
+
+// Undo rolls a change back: it deletes the ACLs, the user and the topics
+// it created (a topic created here had no messages before).
+func (p *Provisioner) Undo(ctx context.Context, c Change) error {
+	var errs []error
+	if err := p.Conn.DeleteACLs(ctx, c.ACLs); err != nil {
+		errs = append(errs, err)
+	}
+	if c.User != "" {
+		if err := p.Conn.DeleteUser(ctx, c.User); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := p.Conn.DeleteTopics(ctx, c.Topics); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Apply creates the topics that do not exist, the user (when user is not
+// "" and has no credential yet; password "" makes one up) and the ACLs not
+// in force. On an error it rolls back what it made and says so.
+func (p *Provisioner) Apply(ctx context.Context, topics []string, user, password string, acls []access.ACL) (Change, error) {
+	var c Change
+	fail := func(err error) (Change, error) {
+		if uerr := p.Undo(ctx, c); uerr != nil {
+			return Change{}, fmt.Errorf("%w; rolling back failed too, remove by hand: %s: %v", err, describe(c), uerr)
+		}
+		if made := describe(c); made != "nothing" {
+			return Change{}, fmt.Errorf("%w; rolled back (%s deleted)", err, made)
+		}
+		return Change{}, fmt.Errorf("%w; nothing was created", err)
+	}
+	have, err := p.Conn.ACLs(ctx)
+	switch {
+	case errors.Is(err, kafkaio.ErrNoAuthorizer):
+		c.NoAuthorizer = true
+	case err != nil:
+		return fail(err)
+	}
+	created, err := p.Conn.CreateTopics(ctx, topics, p.Partitions, p.Replication)
+	c.Topics = created
+	if err != nil {
+		return fail(err)
+	}
+	if user != "" {
+		exists, err := p.Conn.UserExists(ctx, user)
+		if err != nil {
+			return fail(err)
+		}
+		if !exists {
+			pw := password
+			if pw == "" {
+				pw = newPassword()
+			}
+			if err := p.Conn.SetUser(ctx, user, pw); err != nil {
+				return fail(err)
+			}
+			c.User = user
+			if password == "" {
+				c.Password = pw
+			}
+		}
+	}
+	if c.NoAuthorizer {
+		return c, nil
+	}
+	missing := p.Model.Diff(acls, have).Missing
+	made, err := p.Conn.CreateACLs(ctx, missing)
+	c.ACLs = made
+	if err != nil {
+		return fail(err)
+	}
+	return c, nil
+}
+
+// describe names what a change made, for an error.
+func describe(c Change) string {
+	var parts []string
+	if len(c.Topics) > 0 {
+		parts = append(parts, "topics "+strings.Join(c.Topics, ", "))
+	}
+	if c.User != "" {
+		parts = append(parts, "user "+c.User)
+	}
+	if len(c.ACLs) > 0 {
+		parts = append(parts, fmt.Sprintf("%d ACLs", len(c.ACLs)))
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func newPassword() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// AddOriginator makes an originator's notice topic, its own submit topics
+// (direct trust), its SCRAM user (when the configuration manages users)
+// and its ACLs, all or none.
+func (p *Provisioner) AddOriginator(ctx context.Context, e originators.Entry, password string) (Change, error) {
+	if err := p.Model.CheckOriginator(e.ID); err != nil {
+		return Change{}, err
+	}
+	notice, submit := p.Model.OriginatorTopics(e.ID, e.NoticeTopic)
+	user := ""
+	if p.Model.Access.ManageUsers {
+		user = p.Model.User(e.ID)
+	}
+	return p.Apply(ctx, append([]string{notice}, submit...), user, password, p.Model.Originator(e.ID, e.NoticeTopic))
+}
+
+// RevokeOriginator deletes every ACL of the originator's principal and the
+// service's on its topics: from the next request on, it can neither write
+// its submit topics nor read its notices. With managed users its SCRAM
+// user goes too. Its topics stay (their messages are the audit trail).
+func (p *Provisioner) RevokeOriginator(ctx context.Context, e originators.Entry) (Change, error) {
+	have, err := p.Conn.ACLs(ctx)
+	if errors.Is(err, kafkaio.ErrNoAuthorizer) {
+		return Change{NoAuthorizer: true}, nil
+	}
+	if err != nil {
+		return Change{}, err
+	}
+	mine := map[access.ACL]bool{}
+	for _, a := range p.Model.Originator(e.ID, e.NoticeTopic) {
+		mine[a] = true
+	}
+	who := p.Model.Principal(e.ID)
+	var c Change
+	for _, a := range have {
+		if a.Principal == who || mine[a] {
+			c.ACLs = append(c.ACLs, a)
+		}
+	}
+	if err := p.Conn.DeleteACLs(ctx, c.ACLs); err != nil {
+		return Change{}, err
+	}
+	if p.Model.Access.ManageUsers {
+		if err := p.Conn.DeleteUser(ctx, p.Model.User(e.ID)); err != nil {
+			return c, err
+		}
+		c.User = p.Model.User(e.ID)
+	}
+	return c, nil
+}
+
+// Drift is the ACLs in force against those the table calls for.
+func (p *Provisioner) Drift(ctx context.Context, active map[string]string) (have []access.ACL, d access.Drift, err error) {
+	have, err = p.Conn.ACLs(ctx)
+	if err != nil {
+		return nil, access.Drift{}, err
+	}
+	return have, p.Model.Diff(p.Model.Want(active), have), nil
+}
+
+// Fix creates the missing ACLs and deletes the extra ones.
+func (p *Provisioner) Fix(ctx context.Context, d access.Drift) error {
+	if _, err := p.Conn.CreateACLs(ctx, d.Missing); err != nil {
+		return err
+	}
+	return p.Conn.DeleteACLs(ctx, d.Extra)
+}
+
+// NewProvisioner connects to the brokers of cfg for the trust model's
+// topics, users and ACLs.
+func NewProvisioner(ctx context.Context, cfg *config.Admin, partitions, replication int) (*Provisioner, error) {
+	conn, err := Connect(ctx, cfg.Kafka, cfg.Kafka.Brokers)
+	if err != nil {
+		return nil, err
+	}
+	return &Provisioner{Conn: conn, Model: Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID), Partitions: partitions, Replication: replication}, nil
+}
+
+// Report prints a change for the operator: what was made, and a made-up
+// password once.
+func (c Change) Report(w io.Writer, verb string) {
+	for _, t := range c.Topics {
+		fmt.Fprintln(w, "created topic", t)
+	}
+	if c.User != "" {
+		fmt.Fprintf(w, "%s SCRAM-SHA-512 user %s\n", verb, c.User)
+	}
+	if c.Password != "" {
+		fmt.Fprintf(w, "password of %s (shown once; hand it to the originator over a secure channel): %s\n", c.User, c.Password)
+	}
+	for _, a := range c.ACLs {
+		fmt.Fprintf(w, "%s ACL %s\n", verb, a)
+	}
+	if c.NoAuthorizer {
+		fmt.Fprintln(w, "note: the Kafka cluster has no authorizer: no ACLs made; every client may read and write every topic (docs/operations.md, \"Connecting originators\")")
+	}
+}
