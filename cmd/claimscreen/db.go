@@ -218,9 +218,19 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		fs.IntVar(&partitions, "partitions", 6, "partitions of each topic created")
 		fs.IntVar(&replication, "replication", 1, "replication factor of each topic created")
 	}
-	cfg, err := loadAdminConfigFor(fs, args[1:], s, func() bool { return !*tableOnly })
+	// The id comes first (originators add ID [flags]), or after the flags.
+	rest, id := args[1:], ""
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		id, rest = rest[0], rest[1:]
+	}
+	cfg, err := loadAdminConfigFor(fs, rest, s, func() bool { return !*tableOnly })
 	if err != nil {
 		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() > 0 || (id == "" && verb != "list") {
+		return fmt.Errorf("%w: originators %s ID [flags]", errUsage, verb)
 	}
 	pool, err := openDB(ctx, cfg.PostgreSQL.URL)
 	if err != nil {
@@ -243,10 +253,7 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		}
 		return tw.Flush()
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: originators %s ID", errUsage, verb)
-	}
-	e := originators.Entry{ID: fs.Arg(0), NoticeTopic: topic, X12Sender: sender, X12GroupSender: group}
+	e := originators.Entry{ID: id, NoticeTopic: topic, X12Sender: sender, X12GroupSender: group}
 	if err := e.Check(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

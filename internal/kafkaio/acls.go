@@ -37,7 +37,7 @@ func authError(what string, err error) error {
 	case errors.Is(err, kafka.SecurityDisabled):
 		return ErrNoAuthorizer
 	case errors.Is(err, kafka.ClusterAuthorizationFailed):
-		return fmt.Errorf("%s: refused by the brokers: the Kafka principal claimscreen connects as is not allowed to manage ACLs and users (make it a super user, or give it ALTER on the cluster): %w", what, err)
+		return fmt.Errorf("%s: refused by the brokers: the Kafka principal this command connects as (kafka-sasl-user) may not manage ACLs and users: make it a super user, or give it ALTER and DESCRIBE on the cluster: %w", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -100,15 +100,21 @@ func (c *Conn) CreateACLs(ctx context.Context, acls []access.ACL) ([]access.ACL,
 		return nil, authError("create ACLs", err)
 	}
 	var made []access.ACL
-	var errs []error
+	var first error
+	refused := 0
 	for i, e := range res.Errors {
 		if e != nil {
-			errs = append(errs, authError("create ACL "+acls[i].String(), e))
+			if refused++; first == nil {
+				first = authError("create ACL "+acls[i].String(), e)
+			}
 		} else if i < len(acls) {
 			made = append(made, acls[i])
 		}
 	}
-	return made, errors.Join(errs...)
+	if refused > 1 {
+		return made, fmt.Errorf("%w (and %d more ACLs refused)", first, refused-1)
+	}
+	return made, first
 }
 
 // DeleteACLs deletes exactly these allow rules.

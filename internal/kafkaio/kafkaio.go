@@ -412,13 +412,35 @@ func (s *Source) reader(ctx context.Context) (*kafka.Reader, error) {
 // Fetch implements pipeline.Source: it blocks for the first message, then
 // gathers up to max messages for at most wait.
 func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipeline.Message, error) {
-	r, err := s.reader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m, err := r.FetchMessage(ctx)
-	if err != nil {
-		return nil, err
+	var r *kafka.Reader
+	var m kafka.Message
+	for {
+		var err error
+		if r, err = s.reader(ctx); err != nil {
+			return nil, err
+		}
+		// A SetTopics while the reader waits for a first message ends the
+		// wait: the new topics are read at once, not after the next
+		// message of the old ones.
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		fctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-changed:
+				cancel()
+			case <-fctx.Done():
+			}
+		}()
+		m, err = r.FetchMessage(fctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || !isClosed(changed) {
+			return nil, err
+		}
 	}
 	out := []pipeline.Message{fromKafka(m)}
 	size := len(m.Value)
@@ -439,6 +461,15 @@ func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipe
 	s.inflight++
 	s.mu.Unlock()
 	return out, nil
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 func fromKafka(m kafka.Message) pipeline.Message {
