@@ -7,8 +7,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -470,7 +470,7 @@ func TestProvisioningRefused(t *testing.T) {
 		return err
 	})
 	_, err = lp.AddOriginator(ctx, originators.Entry{ID: "ORG-A"}, "")
-	if err == nil || !strings.Contains(err.Error(), "not allowed to manage ACLs") || !strings.Contains(err.Error(), "rolled back") {
+	if err == nil || !strings.Contains(err.Error(), "may not manage ACLs") || !strings.Contains(err.Error(), "rolled back") {
 		t.Fatalf("ACLs refused: %v", err)
 	}
 	t.Logf("refused: %v", err)

@@ -63,7 +63,7 @@ func Deadletters(ctx context.Context, cfg *config.Admin, opts DeadletterOptions,
 			if opts.Reasons[reason] {
 				action = "requeue"
 				if opts.Requeue {
-					back = append(back, pipeline.Output{Topic: cfg.Topics.Input, Key: m.Key, Value: m.Value,
+					back = append(back, pipeline.Output{Topic: requeueTopic(cfg, hdr(m, pipeline.HeaderSrcTopic)), Key: m.Key, Value: m.Value,
 						Headers: []pipeline.Header{{Key: pipeline.HeaderRequeuedFrom, Value: fmt.Appendf(nil, "%d/%d", m.Partition, m.Offset)}}})
 					action = "requeued"
 				}
@@ -76,7 +76,7 @@ func Deadletters(ctx context.Context, cfg *config.Admin, opts DeadletterOptions,
 			continue
 		}
 		if err := retry.Write(ctx, sink, back); err != nil {
-			return fmt.Errorf("requeue to %s: %w (nothing committed: the next run reads these again)", cfg.Topics.Input, err)
+			return fmt.Errorf("requeue: %w (nothing committed: the next run reads these again)", err)
 		}
 		requeued += len(back)
 		if err := src.Commit(ctx, msgs); err != nil {
@@ -92,8 +92,23 @@ func Deadletters(ctx context.Context, cfg *config.Admin, opts DeadletterOptions,
 	sort.Strings(keys)
 	verb := "listed; nothing requeued or committed (add --requeue)"
 	if opts.Requeue {
-		verb = fmt.Sprintf("drained; %d requeued to %s", requeued, cfg.Topics.Input)
+		verb = fmt.Sprintf("drained; %d requeued to the topics they came from", requeued)
 	}
 	fmt.Fprintf(summary, "%d dead letters (%s) %s\n", total, strings.Join(keys, ", "), verb)
 	return nil
+}
+
+// requeueTopic is where a dead letter goes back to: the input topic it
+// was read from (the X12 topic, an originator's own topic in direct
+// trust), or the claim.v1 input topic when its header names none of them.
+func requeueTopic(cfg *config.Admin, source string) string {
+	for _, t := range cfg.Topics.Inputs() {
+		if source == t {
+			return t
+		}
+	}
+	if _, own := Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID).Pipeline().OwnerOf(source); own {
+		return source
+	}
+	return cfg.Topics.Input
 }

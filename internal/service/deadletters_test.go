@@ -3,11 +3,13 @@ package service
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/screening"
 	"github.com/claimscreen/claimscreen/internal/testenv"
 	"github.com/claimscreen/claimscreen/pipeline"
@@ -85,5 +87,32 @@ func TestDeadlettersRequeue(t *testing.T) {
 	// Drained: nothing is read twice.
 	if out, summary := dl(true); out != "" || !strings.HasPrefix(summary, "0 dead letters") {
 		t.Errorf("second drain:\n%s%s", out, summary)
+	}
+}
+
+// A dead letter goes back to the input topic it came from: claim.v1, X12,
+// or in direct trust the originator's own; never to a topic it names
+// otherwise.
+func TestRequeueTopic(t *testing.T) {
+	args := func(extra ...string) *config.Admin {
+		cfg, err := config.LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), extra, func(k string) (string, bool) { return "a:1", k == "KAFKA_BROKERS" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	gw, direct := args(), args("--trust-model", "direct")
+	for _, tc := range []struct {
+		cfg            *config.Admin
+		source, target string
+	}{
+		{gw, "claims.submitted", "claims.submitted"}, {gw, "claims.x12.submitted", "claims.x12.submitted"},
+		{gw, "claims.submitted.LAB-1", "claims.submitted"}, {gw, "", "claims.submitted"}, {gw, "claims.review", "claims.submitted"},
+		{direct, "claims.submitted.LAB-1", "claims.submitted.LAB-1"}, {direct, "claims.x12.submitted.LAB-1", "claims.x12.submitted.LAB-1"},
+		{direct, "other.LAB-1", "claims.submitted"},
+	} {
+		if got := requeueTopic(tc.cfg, tc.source); got != tc.target {
+			t.Errorf("%s trust, from %q: requeued to %s, want %s", tc.cfg.Access.Trust, tc.source, got, tc.target)
+		}
 	}
 }
