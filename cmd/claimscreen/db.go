@@ -267,77 +267,29 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		}
 	}
 	if verb == "disable" {
-		// Kafka first: the originator loses its access before the table
-		// says so, and a failure leaves it active and drifting (acls list).
-		if p != nil {
-			list, err := reg.List(ctx)
-			if err != nil {
-				return err
-			}
-			for _, o := range list {
-				if o.ID == e.ID {
-					e.NoticeTopic = o.NoticeTopic
-				}
-			}
-			c, err := p.RevokeOriginator(ctx, e)
-			if err != nil {
-				return fmt.Errorf("revoke %s's access (the table is unchanged): %w", e.ID, err)
-			}
-			c.Report(s.out, "deleted")
-		}
-		if err := reg.DisableOriginator(ctx, e.ID); err != nil {
+		c, err := service.DisableOriginator(ctx, p, reg, e.ID)
+		c.Report(s.out, "deleted")
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(s.out, "originator %s disabled; running services reload\n", e.ID)
 		return nil
 	}
-	var c service.Change
-	if p != nil {
-		password := ""
-		if pwFile != "" {
-			b, err := os.ReadFile(pwFile)
-			if err != nil {
-				return fmt.Errorf("%w: password-file: %v", errUsage, err)
-			}
-			password = strings.TrimSpace(string(b))
+	password := ""
+	if pwFile != "" {
+		b, err := os.ReadFile(pwFile)
+		if err != nil {
+			return fmt.Errorf("%w: password-file: %v", errUsage, err)
 		}
-		if c, err = p.AddOriginator(ctx, e, password); err != nil {
-			return fmt.Errorf("originator %s not added: %w", e.ID, err)
-		}
+		password = strings.TrimSpace(string(b))
 	}
-	if err := reg.AddOriginator(ctx, e); err != nil {
-		if p != nil {
-			if uerr := p.Undo(ctx, c); uerr != nil {
-				return fmt.Errorf("%w; and rolling back its topics, user and ACLs failed: %v", err, uerr)
-			}
-		}
-		return fmt.Errorf("originator %s not added (its topics, user and ACLs rolled back): %w", e.ID, err)
+	c, err := service.AddOriginator(ctx, p, reg, e, password)
+	if err != nil {
+		return err
 	}
 	c.Report(s.out, "created")
 	fmt.Fprintf(s.out, "originator %s added; running services reload\n", e.ID)
 	return nil
-}
-
-// activeOriginators are the active originators of the table file, or of
-// PostgreSQL's table: id to its own notice topic.
-func activeOriginators(ctx context.Context, file, url string) (map[string]string, error) {
-	if file != "" {
-		t, err := originators.Load(file)
-		if err != nil {
-			return nil, err
-		}
-		return t.Active(), nil
-	}
-	pool, err := openDB(ctx, url)
-	if err != nil {
-		return nil, fmt.Errorf("%w (or --registry FILE): the originator table says which ACLs are wanted", err)
-	}
-	defer pool.Close()
-	t, err := postgres.NewOriginators(pool).Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return t.Active(), nil
 }
 
 // newTable is a tab-aligned table with its header row written.

@@ -50,20 +50,13 @@ func runTopics(ctx context.Context, args []string, s stdio) error {
 			active[id] = topic
 		}
 	}
-	topics := []string{cfg.Topics.Review, cfg.Topics.Held, cfg.Topics.DeadLetter}
-	if !cfg.Access.Direct() {
-		topics = append(cfg.Topics.Inputs(), topics...)
-	}
-	for id, own := range active {
-		notice, submit := model.OriginatorTopics(id, own)
-		topics = append(append(topics, notice), submit...)
-	}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	p, err := service.NewProvisioner(cctx, cfg, *partitions, *replication)
 	if err != nil {
 		return err
 	}
+	topics := p.ServiceTopics(active)
 	c, err := p.Apply(cctx, topics, "", "", model.Want(active))
 	if err != nil {
 		return err
@@ -86,7 +79,7 @@ func runACLs(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	active, err := activeOriginators(ctx, cfg.Screening.Registry, cfg.PostgreSQL.URL)
+	active, err := service.ActiveOriginators(ctx, cfg.Screening.Registry, cfg.PostgreSQL.URL)
 	if err != nil {
 		return err
 	}

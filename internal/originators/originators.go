@@ -179,6 +179,15 @@ func (t *Table) Sender(qualifier, id, group string) (string, bool) {
 	return found, found != ""
 }
 
+// Entry returns an originator's entry, active or not.
+func (t *Table) Entry(id string) (Entry, bool) {
+	if t == nil {
+		return Entry{}, false
+	}
+	e, ok := t.entries[id]
+	return e, ok
+}
+
 // Len is the number of originators, active or not.
 func (t *Table) Len() int { return len(t.entries) }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/claimscreen/claimscreen/internal/config"
 	"github.com/claimscreen/claimscreen/internal/kafkaio"
 	"github.com/claimscreen/claimscreen/internal/originators"
+	"github.com/claimscreen/claimscreen/internal/postgres"
 )
 
 // Provisioner makes the Kafka side of the trust model: topics, SCRAM users
@@ -230,4 +231,100 @@ func (c Change) Report(w io.Writer, verb string) {
 	if c.NoAuthorizer {
 		fmt.Fprintln(w, "note: the Kafka cluster has no authorizer: no ACLs made; every client may read and write every topic (docs/operations.md, \"Connecting originators\")")
 	}
+}
+
+// Registry is the originator table's store (postgres.Originators).
+type Registry interface {
+	AddOriginator(ctx context.Context, e originators.Entry) error
+	DisableOriginator(ctx context.Context, id string) error
+	Load(ctx context.Context) (*originators.Table, error)
+}
+
+// AddOriginator adds an originator: its topics, user and ACLs (p nil: the
+// table only), then its row; if the row cannot be written the Kafka side
+// is rolled back. Running services take the row at once (NOTIFY).
+func AddOriginator(ctx context.Context, p *Provisioner, reg Registry, e originators.Entry, password string) (Change, error) {
+	var c Change
+	if p != nil {
+		var err error
+		if c, err = p.AddOriginator(ctx, e, password); err != nil {
+			return Change{}, fmt.Errorf("originator %s not added: %w", e.ID, err)
+		}
+	}
+	if err := reg.AddOriginator(ctx, e); err != nil {
+		if p != nil {
+			if uerr := p.Undo(ctx, c); uerr != nil {
+				return Change{}, fmt.Errorf("originator %s not added: %w; and rolling back its topics, user and ACLs failed, remove by hand: %s: %v", e.ID, err, describe(c), uerr)
+			}
+			return Change{}, fmt.Errorf("originator %s not added (its %s rolled back): %w", e.ID, describe(c), err)
+		}
+		return Change{}, err
+	}
+	return c, nil
+}
+
+// DisableOriginator revokes an originator's ACLs (and user) first, so it
+// loses its access before the table says so, then disables its row; a
+// failure of the row leaves it active and drifting (acls list shows it).
+func DisableOriginator(ctx context.Context, p *Provisioner, reg Registry, id string) (Change, error) {
+	var c Change
+	if p != nil {
+		t, err := reg.Load(ctx)
+		if err != nil {
+			return Change{}, err
+		}
+		e := originators.Entry{ID: id}
+		if known, ok := t.Entry(id); ok {
+			e = known
+		}
+		if c, err = p.RevokeOriginator(ctx, e); err != nil {
+			return Change{}, fmt.Errorf("revoke %s's access (the table is unchanged): %w", id, err)
+		}
+	}
+	if err := reg.DisableOriginator(ctx, id); err != nil {
+		return c, fmt.Errorf("%w (its Kafka access is already revoked: claimscreen acls list shows the drift until it is disabled)", err)
+	}
+	return c, nil
+}
+
+// ActiveOriginators are the active originators of the table file, or else of the
+// PostgreSQL table at url: id to its own notice topic ("" for the
+// template's).
+func ActiveOriginators(ctx context.Context, file, url string) (map[string]string, error) {
+	if file != "" {
+		t, err := originators.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		return t.Active(), nil
+	}
+	if url == "" {
+		return nil, errors.New("no originator table: give --registry FILE or DATABASE_URL (the table says which ACLs are wanted)")
+	}
+	pool, err := OpenDB(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	t, err := postgres.NewOriginators(pool).Load(ctx)
+	if err != nil || t == nil { // nil: the table is empty
+		return map[string]string{}, err
+	}
+	return t.Active(), nil
+}
+
+// ServiceTopics are the topics topics create makes: review, held, dead
+// letters, the shared submit topics (gateway trust), and each originator's
+// notice topic and, in direct trust, own submit topics.
+func (p *Provisioner) ServiceTopics(active map[string]string) []string {
+	t := p.Model.Topics
+	topics := []string{t.Review, t.Held, t.DeadLetter}
+	if !p.Model.Access.Direct() {
+		topics = append(t.Inputs(), topics...)
+	}
+	for id, own := range active {
+		notice, submit := p.Model.OriginatorTopics(id, own)
+		topics = append(append(topics, notice), submit...)
+	}
+	return topics
 }

@@ -495,3 +495,39 @@ func TestProvisioningRefused(t *testing.T) {
 		t.Errorf("unknown admin user: %v", err)
 	}
 }
+
+// TestGatewayTrust: only the gateway writes the shared submit topics; an
+// originator reads only its notices.
+func TestGatewayTrust(t *testing.T) {
+	e := newACLEnv(t)
+	ctx := context.Background()
+	cfg := e.adminConfig("claimscreen", e.adminPW, "--manage-users")
+	prov, err := NewProvisioner(ctx, cfg, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gwUser, gwPW := e.prefix+"-gw", "gw-"+e.prefix
+	if _, err := prov.Apply(ctx, append(cfg.Topics.Inputs(), cfg.Topics.Review, cfg.Topics.Held, cfg.Topics.DeadLetter), gwUser, gwPW, prov.Model.Base()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := prov.AddOriginator(ctx, originators.Entry{ID: "ORG-A"}, "pw-a")
+	if err != nil || len(c.Topics) != 1 || len(c.ACLs) != 3 {
+		t.Fatalf("gateway trust: an originator gets its notice topic and 3 ACLs: %+v %v", c, err)
+	}
+	orgUser := prov.Model.User("ORG-A")
+	eventually(t, "the gateway writes the shared submit topic", func() error { return e.write(gwUser, gwPW, cfg.Topics.Input, []byte("{}")) })
+	for _, topic := range cfg.Topics.Inputs() {
+		if err := e.produce(orgUser, "pw-a", topic); !refused(err, kafka.TopicAuthorizationFailed) {
+			t.Errorf("an originator writes the shared %s: %v", topic, err)
+		}
+	}
+	if err := e.fetch(orgUser, "pw-a", cfg.Topics.Input); !refused(err, kafka.TopicAuthorizationFailed) {
+		t.Errorf("an originator reads the shared submit topic: %v", err)
+	}
+	if err := e.fetch(orgUser, "pw-a", e.prefix+".notices.ORG-A"); err != nil {
+		t.Errorf("an originator reads its notices: %v", err)
+	}
+	if err := e.fetch(gwUser, gwPW, e.prefix+".notices.ORG-A"); !refused(err, kafka.TopicAuthorizationFailed) {
+		t.Errorf("the gateway reads a notice topic: %v", err)
+	}
+}
