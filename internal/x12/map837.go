@@ -303,7 +303,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			if cur == nil || inCOB {
 				continue
 			}
-			for i := 1; i < seg.N(); i++ {
+			for i := 1; i < len(seg.Elements); i++ {
 				c := seg.Components(i, sep)
 				if len(c) < 2 {
 					continue

@@ -348,7 +348,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			errs = append(errs, ElementError{Position: pos, Component: comp, Ref: ref, Code: code, Value: value})
 		}
 	}
-	n := seg.N() - 1
+	n := len(seg.Elements) - 1
 	if last := gs.elems[len(gs.elems)-1].seq; n > last {
 		add(last+1, 0, "", IK4TooMany, "")
 	}
@@ -476,8 +476,8 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 	}
 	// An element separator before the terminator is an empty element
 	// written where X12 wants none.
-	if seg.N() > 1 && seg.E(seg.N()-1) == "" {
-		add(seg.N()-1, 0, "", IK4TooMany, "")
+	if len(seg.Elements) > 1 && seg.Elements[len(seg.Elements)-1] == "" {
+		add(len(seg.Elements)-1, 0, "", IK4TooMany, "")
 	}
 	if len(errs) > 0 {
 		w.report(SegmentError{ID: seg.ID(), Position: w.position(seg), Loop: w.loopID(), Code: IK3ElementErrors, Elements: errs})

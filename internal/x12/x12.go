@@ -25,54 +25,22 @@ type Separators struct {
 	Repetition                  byte // 0: none
 }
 
-// Segment is one segment: its id and elements (E(0) is the id, so E(i) is
-// the X12 element i). It holds the segment's text and where each element
-// ends in it: offsets, not strings, so that the tokenizer's slabs hold no
-// pointers (nothing for the garbage collector to scan or to fence).
+// Segment is one segment: its id and elements (Elements[0] is the id, so
+// Elements[i] is the X12 element i).
 type Segment struct {
-	raw  string   // the segment, without its terminator
-	ends []uint32 // ends[i]: where element i ends in raw; one separator byte between
-	Pos  int      // 1-based position of the segment in the input
-}
-
-// NewSegment makes a segment of elements (elements[0] its id).
-func NewSegment(elements ...string) Segment {
-	s := Segment{ends: make([]uint32, len(elements))}
-	s.raw = strings.Join(elements, "*")
-	n := 0
-	for i, e := range elements {
-		n += len(e)
-		s.ends[i] = uint32(n)
-		n++
-	}
-	return s
+	Elements []string
+	Pos      int // 1-based position of the segment in the input
 }
 
 // ID is the segment id (ISA, GS, ST, CLM …).
-func (s Segment) ID() string { return s.E(0) }
-
-// N is the number of elements, the id included.
-func (s Segment) N() int { return len(s.ends) }
+func (s Segment) ID() string { return s.Elements[0] }
 
 // E returns element i, or "" when the segment has fewer.
 func (s Segment) E(i int) string {
-	if i >= len(s.ends) {
-		return ""
+	if i < len(s.Elements) {
+		return s.Elements[i]
 	}
-	start := uint32(0)
-	if i > 0 {
-		start = s.ends[i-1] + 1
-	}
-	return s.raw[start:s.ends[i]]
-}
-
-// Elements are the segment's elements, the id first (a new slice).
-func (s Segment) Elements() []string {
-	out := make([]string, len(s.ends))
-	for i := range out {
-		out[i] = s.E(i)
-	}
-	return out
+	return ""
 }
 
 // Components splits element i at the component separator.
@@ -251,8 +219,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 		ic.Notes = append(ic.Notes, Note{TA1BadComponentSep, fmt.Sprintf("component separator %q", sep.Component)})
 	}
 	ic.Separators = sep
-	ic.ISA = NewSegment(fields...)
-	ic.ISA.Pos = 1
+	ic.ISA = Segment{Elements: fields, Pos: 1}
 	ic.SenderQualifier, ic.Sender = strings.TrimSpace(fields[5]), strings.TrimSpace(fields[6])
 	ic.ReceiverQualifier, ic.Receiver = strings.TrimSpace(fields[7]), strings.TrimSpace(fields[8])
 	ic.Control, ic.Usage = fields[13], fields[15]
@@ -372,8 +339,7 @@ func closeGroup(g *Group) {
 }
 
 // nextSegment reads the segment at pos: up to its terminator, without the
-// line breaks and indentation around it. One pass over its bytes records
-// where each element ends.
+// line breaks and indentation around it.
 func nextSegment(s string, pos int, sep Separators, p *slabPool) (Segment, int, bool) {
 	for pos < len(s) && (s[pos] == '\r' || s[pos] == '\n' || s[pos] == ' ' || s[pos] == '\t') {
 		pos++
@@ -385,27 +351,15 @@ func nextSegment(s string, pos int, sep Separators, p *slabPool) (Segment, int, 
 	if end < 0 {
 		return Segment{}, len(s), false
 	}
-	raw := s[pos : pos+end]
-	for len(raw) > 0 && (raw[len(raw)-1] == '\r' || raw[len(raw)-1] == '\n') {
-		raw = raw[:len(raw)-1]
-	}
-	ends := p.ends.open()
-	el := sep.Element
-	for i := 0; i < len(raw); i++ {
-		if raw[i] == el {
-			ends = append(ends, uint32(i))
-		}
-	}
-	ends = append(ends, uint32(len(raw)))
-	return Segment{raw: raw, ends: p.ends.done(ends)}, pos + end + 1, true
+	raw := strings.TrimRight(s[pos:pos+end], "\r\n")
+	return Segment{Elements: p.split(raw, sep.Element)}, pos + end + 1, true
 }
 
-// slabPool hands out runs of shared slabs: the element offsets of every
-// segment, and the segments of every set, many to one allocation. A run is
-// capped, so that an append to one never reaches the next. Each Parse has
-// its own.
+// slabPool hands out windows of a shared slab for segments' elements:
+// many segments to one allocation. A window is capped, so that an append to
+// one segment's elements never reaches the next. Each Parse has its own.
 type slabPool struct {
-	ends window[uint32]  // backs the segments' element offsets
+	cur  []string
 	segs window[Segment] // backs the sets' Segments
 }
 
@@ -427,17 +381,46 @@ func (w *window[T]) done(run []T) []T {
 }
 
 // presize makes room for the rest of the input at once when the pool is
-// low: one allocation for its element offsets and one for its segments,
-// counted by their separators (bytes.Count-fast), rather than slabs that
-// grow and are copied.
+// low: one allocation for its elements and one for its segments, counted
+// by their separators (bytes.Count-fast), rather than slabs and slices
+// that grow and are copied, garbage the collector then scans.
 func (p *slabPool) presize(rest string, sep Separators) {
-	segs := strings.Count(rest, string(sep.Segment)) + 1
 	if cap(p.segs.buf)-len(p.segs.buf) < 64 {
-		p.segs.buf = make([]Segment, 0, segs)
+		p.segs.buf = make([]Segment, 0, strings.Count(rest, string(sep.Segment))+1)
 	}
-	if cap(p.ends.buf)-len(p.ends.buf) < 256 {
-		p.ends.buf = make([]uint32, 0, strings.Count(rest, string(sep.Element))+segs)
+	if len(p.cur) < 256 {
+		if n := strings.Count(rest, string(sep.Element)) + strings.Count(rest, string(sep.Segment)) + 1; n > slabSize {
+			p.cur = make([]string, n)
+		}
 	}
+}
+
+const slabSize = 4096
+
+// split splits raw at sep into elements taken from the slab.
+func (p *slabPool) split(raw string, sep byte) []string {
+	n := strings.Count(raw, string(sep)) + 1
+	sl := p.get(n)
+	for i := 0; i < n-1; i++ {
+		j := strings.IndexByte(raw, sep)
+		sl[i] = raw[:j]
+		raw = raw[j+1:]
+	}
+	sl[n-1] = raw
+	return sl
+}
+
+func (p *slabPool) get(n int) []string {
+	if n > len(p.cur) {
+		size := slabSize
+		if n > size {
+			size = n
+		}
+		p.cur = make([]string, size)
+	}
+	w := p.cur[:n:n]
+	p.cur = p.cur[n:]
+	return w
 }
 
 func isAlnum(c byte) bool {
