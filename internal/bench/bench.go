@@ -61,6 +61,9 @@ type Result struct {
 	BaselineRate       float64 `json:"baseline_claims_per_s,omitempty"`
 	BaselineMultiple   float64 `json:"vs_baseline,omitempty"`
 	HeapMB             float64 `json:"codeset_heap_mb"`
+	// LedgerBytesPerClaim: what (b) added to the ledger's tables on disk
+	// (pg_total_relation_size: table, indexes and TOAST), per claim.
+	LedgerBytesPerClaim float64 `json:"ledger_bytes_per_claim,omitempty"`
 	// --x12: the same claims as X12 837P interchanges on the X12 topic.
 	X12Interchanges      int     `json:"x12_interchanges,omitempty"`
 	X12Claims            int     `json:"x12_claims,omitempty"`
@@ -199,6 +202,12 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 		}
 		newLedger = func() (pipeline.Ledger, error) { return postgres.NewLedger(pool), nil }
 	}
+	var ledgerBefore int64
+	if pool != nil {
+		if ledgerBefore, err = ledgerBytes(ctx, pool); err != nil {
+			return nil, err
+		}
+	}
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	ledger, _ := newLedger()
@@ -227,6 +236,14 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Result, error) {
 	res.CPUSecondsPer1000 = cpu / float64(*n) * 1000
 	fmt.Fprintf(w, "(b) pipeline (decode, screen, route, %s ledger, write, commit): %.0f claims/s, %.2f of the relay, %.3f CPU s per 1,000 claims\n",
 		res.Ledger, res.PipelineRate, res.Ratio, res.CPUSecondsPer1000)
+	if pool != nil {
+		after, err := ledgerBytes(ctx, pool)
+		if err != nil {
+			return nil, err
+		}
+		res.LedgerBytesPerClaim = float64(after-ledgerBefore) / float64(*n)
+		fmt.Fprintf(w, "    the ledger grew by %.0f bytes per claim on disk (table, indexes and TOAST)\n", res.LedgerBytesPerClaim)
+	}
 
 	// (c) the same claims as X12 interchanges, through the X12 intake.
 	if o.X12 {
@@ -324,6 +341,9 @@ func WriteMarkdown(path string, r *Result, cmd string) error {
 	if r.X12Claims > 0 {
 		fmt.Fprintf(&t, "| (c) X12: %d interchanges, %d claims, %s ledger | %.0f claims/s, %.2f of (b), %.3f CPU s per 1,000 claims | ≥ the claim.v1 throughput (b) | %s |\n",
 			r.X12Interchanges, r.X12Claims, r.Ledger, r.X12Rate, r.X12OverClaimV1, r.X12CPUSecondsPer1000, met(r.X12OverClaimV1 >= 1))
+	}
+	if r.LedgerBytesPerClaim > 0 {
+		fmt.Fprintf(&t, "| ledger bytes per claim on disk (table + indexes + TOAST, `pg_total_relation_size`) | %.0f | measured, then halved (issue 14) | |\n", r.LedgerBytesPerClaim)
 	}
 	fmt.Fprintf(&t, "| heap held by the loaded code sets | %.1f MB | < 150 MB | %s |\n", r.HeapMB, met(r.HeapMB < 150))
 	fmt.Fprintf(&t, "| peak RSS of the run | %.0f MB | — | |\n", r.PeakRSSMB)
@@ -630,13 +650,22 @@ func pgDate(d civil.Date) any {
 func pgxCopyRows(rows [][]any) pgx.CopyFromSource { return pgx.CopyFromRows(rows) }
 
 // clearBenchRows deletes the ledger rows of the generated originators and
-// vacuums, so that one run's dead rows do not slow the next.
+// rewrites the tables (VACUUM FULL), so that one run's dead rows neither
+// slow the next nor hide its growth on disk.
 func clearBenchRows(ctx context.Context, pool *pgxpool.Pool) error {
 	if _, err := pool.Exec(ctx, "DELETE FROM decision WHERE originator_id LIKE 'ORIG-%'; DELETE FROM decision_published WHERE originator_id LIKE 'ORIG-%'"); err != nil {
 		return err
 	}
-	_, err := pool.Exec(ctx, "VACUUM ANALYZE decision, decision_published")
+	_, err := pool.Exec(ctx, "VACUUM FULL ANALYZE decision, decision_published")
 	return err
+}
+
+// ledgerBytes is the ledger's size on disk: its tables with their indexes
+// and TOAST.
+func ledgerBytes(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var n int64
+	err := pool.QueryRow(ctx, "SELECT pg_total_relation_size('decision') + pg_total_relation_size('decision_published')").Scan(&n)
+	return n, err
 }
 
 // x12Originator is the trading partner the generated interchanges come
