@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,8 +100,15 @@ func TestConnectingOriginatorsRunbook(t *testing.T) {
 	}
 
 	// Drift: an ACL deleted by hand is found, and put back.
-	if err := admin.DeleteACLs(context.Background(), []access.ACL{{Principal: "User:" + p + "-svc", Resource: access.Topic, Name: p + ".review", Operation: access.Write}}); err != nil {
+	gone := access.ACL{Principal: "User:" + p + "-svc", Resource: access.Topic, Name: p + ".review", Operation: access.Write}
+	if err := admin.DeleteACLs(context.Background(), []access.ACL{gone}); err != nil {
 		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) { // until the brokers show it gone
+		have, err := admin.ACLs(context.Background())
+		if err != nil || !slices.Contains(have, gone) || time.Now().After(deadline) {
+			break
+		}
 	}
 	if code, out, errOut := cli("acls", "list", "--check"); code != 1 || !regexp.MustCompile(`\.review\s+missing`).MatchString(out) || !strings.Contains(errOut, "1 missing, 0 extra") {
 		t.Errorf("acls list with drift: exit %d:\n%s%s", code, out, errOut)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/claimscreen/claimscreen/internal/access"
 	"github.com/claimscreen/claimscreen/internal/config"
@@ -109,7 +110,47 @@ func (p *Provisioner) Apply(ctx context.Context, topics []string, user, password
 	if err != nil {
 		return fail(err)
 	}
+	if err := p.settle(ctx, made, true); err != nil {
+		return fail(err)
+	}
 	return c, nil
+}
+
+// settle waits until the brokers show acls in force (present) or gone: a
+// change is committed by the controller and reaches the brokers' metadata
+// a moment later, and a command returns only once it is in force.
+func (p *Provisioner) settle(ctx context.Context, acls []access.ACL, present bool) error {
+	if len(acls) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		have, err := p.Conn.ACLs(ctx)
+		if err != nil {
+			return err
+		}
+		in := map[access.ACL]bool{}
+		for _, a := range have {
+			in[a] = true
+		}
+		waiting := 0
+		for _, a := range acls {
+			if in[a] != present {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d ACL changes made were not in force on the brokers after 30s", waiting)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // describe names what a change made, for an error.
@@ -177,6 +218,9 @@ func (p *Provisioner) RevokeOriginator(ctx context.Context, e originators.Entry)
 	if err := p.Conn.DeleteACLs(ctx, c.ACLs); err != nil {
 		return Change{}, err
 	}
+	if err := p.settle(ctx, c.ACLs, false); err != nil {
+		return Change{}, err
+	}
 	if p.Model.Access.ManageUsers {
 		if err := p.Conn.DeleteUser(ctx, p.Model.User(e.ID)); err != nil {
 			return c, err
@@ -195,12 +239,19 @@ func (p *Provisioner) Drift(ctx context.Context, active map[string]string) (have
 	return have, p.Model.Diff(p.Model.Want(active), have), nil
 }
 
-// Fix creates the missing ACLs and deletes the extra ones.
+// Fix creates the missing ACLs and deletes the extra ones, and returns
+// once the brokers have them in force.
 func (p *Provisioner) Fix(ctx context.Context, d access.Drift) error {
 	if _, err := p.Conn.CreateACLs(ctx, d.Missing); err != nil {
 		return err
 	}
-	return p.Conn.DeleteACLs(ctx, d.Extra)
+	if err := p.Conn.DeleteACLs(ctx, d.Extra); err != nil {
+		return err
+	}
+	if err := p.settle(ctx, d.Missing, true); err != nil {
+		return err
+	}
+	return p.settle(ctx, d.Extra, false)
 }
 
 // NewProvisioner connects to the brokers of cfg for the trust model's
