@@ -21,6 +21,7 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 	fs.StringVar(&o.Brokers, "brokers", "", "Kafka brokers (env KAFKA_BROKERS); none: the embedded broker")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL for the ledger and the baseline (env DATABASE_URL); none: the in-memory ledger, no baseline")
 	fs.IntVar(&o.BatchSize, "batch-size", 2000, "pipeline batch size")
+	fs.StringVar(&o.Compression, "compression", "none", "compression of every batch written, by the relay and the pipeline alike: none, gzip, snappy, lz4 or zstd")
 	fs.IntVar(&o.Workers, "workers", 1, "pipelines in the process, each a member of the consumer group")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the pipeline run (b) to this file")
 	fs.BoolVar(&o.X12, "x12", false, "also push the claims through the X12 intake, as 837P interchanges on the X12 topic (run (c))")

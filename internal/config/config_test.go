@@ -66,6 +66,9 @@ func TestAdminParts(t *testing.T) {
 	if _, err := LoadAdminFor(flag.NewFlagSet("t", flag.ContinueOnError), nil, env(nil), func() bool { return true }); err == nil || !strings.Contains(err.Error(), "no Kafka brokers") {
 		t.Errorf("without brokers, needed: %v", err)
 	}
+	if _, err := LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--kafka-compression", "brotli"}, env(map[string]string{"KAFKA_BROKERS": "a:1"})); err == nil || !strings.Contains(err.Error(), `kafka-compression "brotli"`) {
+		t.Errorf("an unknown compression: %v", err)
+	}
 	// Bad trust settings are each told.
 	_, err = LoadAdmin(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--trust-model", "open", "--direct-input-topic-template", "in.{originator}.{originator}",
 		"--service-principal", "claimscreen", "--originator-user-template", "u"}, env(map[string]string{"KAFKA_BROKERS": "a:1"}))

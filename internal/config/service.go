@@ -31,6 +31,7 @@ type Kafka struct {
 	SASLMechanism string
 	SASLUser      string
 	SASLPassword  string
+	Compression   string // of what the service writes: none, gzip, snappy, lz4, zstd
 }
 
 // Validate implements the part's checks.
@@ -44,6 +45,11 @@ func (k *Kafka) Validate() error {
 	}
 	if (k.TLSCert == "") != (k.TLSKey == "") {
 		errs = append(errs, errors.New("kafka-tls-cert and kafka-tls-key go together"))
+	}
+	switch k.Compression {
+	case "none", "gzip", "snappy", "lz4", "zstd":
+	default:
+		errs = append(errs, fmt.Errorf("kafka-compression %q: want none, gzip, snappy, lz4 or zstd", k.Compression))
 	}
 	return errors.Join(errs...)
 }
@@ -469,6 +475,7 @@ var Settings = []Setting{
 	mk("kafka-sasl-mechanism", "KAFKA_SASL_MECHANISM", "", "SCRAM-SHA-256 or SCRAM-SHA-512; empty for none", str(groupKafka, func(p parts) *string { return &p.kafka.SASLMechanism })),
 	mk("kafka-sasl-user", "KAFKA_SASL_USER", "", "SASL user", str(groupKafka, func(p parts) *string { return &p.kafka.SASLUser })),
 	mk("kafka-sasl-password", "KAFKA_SASL_PASSWORD", "", "SASL password (prefer the environment to a flag)", str(groupKafka, func(p parts) *string { return &p.kafka.SASLPassword })),
+	mk("kafka-compression", "KAFKA_COMPRESSION", "none", "compression of the batches the service writes (review, held, notices, dead letters): none, gzip, snappy, lz4 or zstd; consumers decompress by themselves", str(groupKafka, func(p parts) *string { return &p.kafka.Compression })),
 	mk("trust-model", "CLAIMSCREEN_TRUST_MODEL", TrustGateway, "gateway: only the gateway principal writes the shared submit topics, and the originator_id it writes is trusted; direct: each originator writes its own submit topics, the topic is the identity and a message naming another originator is dead-lettered ORIGINATOR_MISMATCH", str(groupAccess, func(p parts) *string { return &p.access.Trust })),
 	mk("direct-input-topic-template", "CLAIMSCREEN_DIRECT_INPUT_TOPIC_TEMPLATE", "claims.submitted.{originator}", "direct trust: an originator's own claim.v1 submit topic", str(groupAccess, func(p parts) *string { return &p.access.DirectInput })),
 	mk("direct-x12-topic-template", "CLAIMSCREEN_DIRECT_X12_TOPIC_TEMPLATE", "claims.x12.submitted.{originator}", "direct trust: an originator's own X12 submit topic; empty for none", str(groupAccess, func(p parts) *string { return &p.access.DirectX12 })),

@@ -530,6 +530,29 @@ type SinkConfig struct {
 	// bigger than that goes alone, by a writer of its own, and the brokers'
 	// message.max.bytes must allow it. Default and least: 1,000,000.
 	MaxMessageBytes int
+	// Compression of the produce batches: "", "none", "gzip", "snappy",
+	// "lz4" or "zstd" (ParseCompression).
+	Compression string
+}
+
+// Compressions are the produce compressions a sink offers.
+var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+// ParseCompression checks a compression's name; "" is none.
+func ParseCompression(name string) (kafka.Compression, error) {
+	switch strings.ToLower(name) {
+	case "", "none":
+		return 0, nil
+	case "gzip":
+		return kafka.Gzip, nil
+	case "snappy":
+		return kafka.Snappy, nil
+	case "lz4":
+		return kafka.Lz4, nil
+	case "zstd":
+		return kafka.Zstd, nil
+	}
+	return 0, fmt.Errorf("kafka compression %q: want one of %s", name, strings.Join(Compressions, ", "))
 }
 
 // batchBytes bounds the produce batches of the sink's main writer.
@@ -551,8 +574,12 @@ func (c *Conn) NewSink(cfg SinkConfig) *Sink {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
+	// Checked by the configuration (config.Kafka.Validate) before a sink
+	// is made; an unknown name writes uncompressed.
+	compression, _ := ParseCompression(cfg.Compression)
 	writer := func(size, bytes int) *kafka.Writer {
 		return &kafka.Writer{
+			Compression:            compression,
 			Addr:                   kafka.TCP(c.Brokers...),
 			Balancer:               &kafka.Hash{},
 			RequiredAcks:           kafka.RequireAll,

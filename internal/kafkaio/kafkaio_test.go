@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +199,45 @@ func TestFetchBoundedByBytes(t *testing.T) {
 	}
 	if fmt.Sprint(sizes) != "[3 3 3 1]" {
 		t.Errorf("batches of %v messages, want [3 3 3 1]", sizes)
+	}
+}
+
+// Every compression a sink offers is written to the real brokers and read
+// back unchanged; an unknown one is refused by name.
+func TestCompressions(t *testing.T) {
+	c := conn(t)
+	ctx := context.Background()
+	// The topics first: a writer takes a topic it has not seen for missing
+	// until its metadata is refreshed.
+	topics := map[string]string{}
+	for _, name := range Compressions {
+		topics[name] = uniq("t-comp-" + name)
+		if _, err := c.CreateTopics(ctx, []string{topics[name]}, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+		defer c.DeleteTopics(ctx, []string{topics[name]})
+	}
+	for _, name := range Compressions {
+		t.Run(name, func(t *testing.T) {
+			topic := topics[name]
+			sink := c.NewSink(SinkConfig{Compression: name})
+			defer sink.Close()
+			var outs []pipeline.Output
+			for i := 0; i < 50; i++ {
+				outs = append(outs, pipeline.Output{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(fmt.Sprintf(`{"claim_id":"C%d","lines":[{"units":%d}]}`, i, i))})
+			}
+			if err := sink.Write(ctx, outs); err != nil {
+				t.Fatal(err)
+			}
+			got := readTopic(t, c, topic, len(outs))
+			for i := range outs {
+				if string(got[i].Value) != string(outs[i].Value) {
+					t.Fatalf("message %d: %s", i, got[i].Value)
+				}
+			}
+		})
+	}
+	if _, err := ParseCompression("brotli"); err == nil || !strings.Contains(err.Error(), `"brotli"`) {
+		t.Errorf("an unknown compression: %v", err)
 	}
 }

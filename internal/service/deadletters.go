@@ -40,7 +40,7 @@ func Deadletters(ctx context.Context, cfg *config.Admin, opts DeadletterOptions,
 	}
 	src := conn.NewSource(kafkaio.SourceConfig{Topic: cfg.Topics.DeadLetter, GroupID: opts.Group}, nil)
 	defer src.Close()
-	sink := conn.NewSink(kafkaio.SinkConfig{})
+	sink := conn.NewSink(kafkaio.SinkConfig{Compression: cfg.Kafka.Compression})
 	defer sink.Close()
 	retry := pipeline.Produce
 

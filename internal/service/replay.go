@@ -62,7 +62,7 @@ func Replay(ctx context.Context, cfg *config.Admin, filter postgres.Filter, dryR
 		if err != nil {
 			return err
 		}
-		s := conn.NewSink(kafkaio.SinkConfig{})
+		s := conn.NewSink(kafkaio.SinkConfig{Compression: cfg.Kafka.Compression})
 		defer s.Close()
 		sink, checker = s, s
 	}
