@@ -143,6 +143,21 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	sent := window[Line]{buf: make([]Line, 0, nLX)}
 	var dxScratch []dxV1
 	var lineScratch []lineV1
+	// A composite's components are read into comps, reused: what is kept
+	// of them is strings (substrings of the input) or copied (nonEmpty).
+	var comps [24]string
+	components := func(seg Segment, i int) []string { return seg.AppendComponents(comps[:0], i, sep) }
+	// Dates as claim.v1 writes them, made once each: a set repeats its
+	// service dates line after line.
+	isoDates := map[string]string{}
+	iso := func(s string) string {
+		v, ok := isoDates[s]
+		if !ok {
+			v = d8(s)
+			isoDates[s] = v
+		}
+		return v
+	}
 	var cur *claimV1
 	var curProblems []string
 	var line *lineV1
@@ -272,7 +287,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 				continue
 			}
 			if seg.E(1) == "D8" {
-				level.birth = d8(seg.E(2))
+				level.birth = iso(seg.E(2))
 			}
 			switch seg.E(3) {
 			case "F", "M", "U":
@@ -283,7 +298,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			inCOB = false
 			cur = &claimV1{ClaimID: seg.E(1), Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxScratch[:0], Lines: lineScratch[:0]}
 			lines = sent.open()
-			c5 := seg.Components(5, sep)
+			c5 := components(seg, 5)
 			if len(c5) > 0 {
 				if form == "professional" {
 					cur.PlaceOfService = c5[0]
@@ -304,7 +319,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 				continue
 			}
 			for i := 1; i < len(seg.Elements); i++ {
-				c := seg.Components(i, sep)
+				c := components(seg, i)
 				if len(c) < 2 {
 					continue
 				}
@@ -325,11 +340,11 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			}
 			switch seg.E(1) {
 			case "434": // statement period
-				from, through := dates(seg.E(2), seg.E(3))
+				from, through := dates(seg.E(2), seg.E(3), iso)
 				cur.StatementPeriod = &periodV1{From: from, Through: through}
 			case "472": // service date
 				if line != nil {
-					from, through := dates(seg.E(2), seg.E(3))
+					from, through := dates(seg.E(2), seg.E(3), iso)
 					line.ServiceDate = from
 					lines[len(lines)-1].From, lines[len(lines)-1].Through = d8digits(from), d8digits(through)
 				}
@@ -357,7 +372,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			if line == nil {
 				continue
 			}
-			p := seg.Components(1, sep)
+			p := components(seg, 1)
 			src := &lines[len(lines)-1]
 			if len(p) > 1 {
 				line.Procedure = procedureV1{Code: p[1], Modifiers: nonEmpty(p[2:])}
@@ -365,7 +380,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			}
 			line.Charge, line.Units, line.PlaceOfService = seg.E(2), json.Number(units(seg.E(4))), seg.E(5)
 			src.Charge, src.Units = seg.E(2), seg.E(4)
-			for _, ptr := range seg.Components(7, sep) {
+			for _, ptr := range components(seg, 7) {
 				if n, err := strconv.Atoi(ptr); err == nil {
 					line.Pointers = append(line.Pointers, n)
 				}
@@ -374,7 +389,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			if line == nil {
 				continue
 			}
-			p := seg.Components(2, sep)
+			p := components(seg, 2)
 			src := &lines[len(lines)-1]
 			src.Revenue, src.Charge, src.Units = seg.E(1), seg.E(3), seg.E(5)
 			if len(p) > 1 {
@@ -398,8 +413,9 @@ func d8(s string) string {
 	return s[:4] + "-" + s[4:6] + "-" + s[6:]
 }
 
-// dates reads a DTP date: D8 CCYYMMDD or RD8 CCYYMMDD-CCYYMMDD.
-func dates(format, v string) (from, through string) {
+// dates reads a DTP date: D8 CCYYMMDD or RD8 CCYYMMDD-CCYYMMDD, each
+// turned by d8 (d8, or a cache of it).
+func dates(format, v string, d8 func(string) string) (from, through string) {
 	if format == "RD8" {
 		a, b, _ := strings.Cut(v, "-")
 		return d8(a), d8(b)

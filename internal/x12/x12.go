@@ -52,6 +52,23 @@ func (s Segment) Components(i int, sep Separators) []string {
 	return strings.Split(e, string(sep.Component))
 }
 
+// AppendComponents appends element i's components to dst: Components
+// without a new slice (dst's room is reused).
+func (s Segment) AppendComponents(dst []string, i int, sep Separators) []string {
+	e := s.E(i)
+	if e == "" {
+		return dst
+	}
+	for {
+		c, rest, more := strings.Cut(e, string(sep.Component))
+		dst = append(dst, c)
+		if !more {
+			return dst
+		}
+		e = rest
+	}
+}
+
 // Interchange is one ISA … IEA.
 type Interchange struct {
 	Separators
