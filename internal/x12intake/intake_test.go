@@ -228,3 +228,47 @@ func TestManyInterchangesInOneBatch(t *testing.T) {
 		t.Errorf("999s in the order %v, want %v", order, want)
 	}
 }
+
+// Direct trust, with the real intake: an interchange whose ISA sender is
+// CLINIC-77's, read from OTHER-1's own X12 topic, is dead-lettered whole
+// ORIGINATOR_MISMATCH, nothing recorded and nothing acknowledged to
+// either; on CLINIC-77's own topic it is taken.
+func TestInterchangeOnAnotherOriginatorsTopic(t *testing.T) {
+	sc, err := samples.Screener(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ptr atomic.Pointer[screening.Screener]
+	ptr.Store(sc)
+	table, err := originators.Parse("partners.csv", strings.NewReader("originator_id,notice_topic,active,x12_sender,x12_group_sender\n"+
+		"CLINIC-77,,true,ZZ:CLEARING-1,\nOTHER-1,,true,ZZ:OTHER-1,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := pipeline.DefaultTopics
+	topics.Owned = []string{"claims.submitted.{originator}", "claims.x12.submitted.{originator}"}
+	sink := mem.NewSink("claims.review", "claims.held", "claims.deadletter", "claims.notices.CLINIC-77", "claims.notices.OTHER-1")
+	src, ledger := mem.NewSource(), mem.NewLedger()
+	cfg := pipeline.Config{Topics: topics, Originators: table, Intakes: map[string]pipeline.Intake{"claims.x12.submitted.{originator}": &Intake{Partners: table}}}
+	p := pipeline.New(cfg, src, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
+	ctx := context.Background()
+	data := sample(t)
+	src.Add(pipeline.Message{Topic: "claims.x12.submitted.OTHER-1", Value: data, Time: time.Now()})
+	batch, _ := src.Fetch(ctx, 10, 0)
+	if err := p.ProcessBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	dead := sink.Messages("claims.deadletter")
+	if len(dead) != 1 || pipeline.HeaderValue(dead[0].Headers, pipeline.HeaderReason) != pipeline.ReasonOriginatorMismatch || ledger.Len() != 0 ||
+		len(sink.Messages("claims.notices.CLINIC-77"))+len(sink.Messages("claims.notices.OTHER-1")) != 0 {
+		t.Fatalf("on OTHER-1's topic: %d dead letters, ledger %d", len(dead), ledger.Len())
+	}
+	src.Add(pipeline.Message{Topic: "claims.x12.submitted.CLINIC-77", Value: data, Time: time.Now(), Offset: 1})
+	batch, _ = src.Fetch(ctx, 10, 0)
+	if err := p.ProcessBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if ledger.Len() == 0 || len(sink.Messages("claims.notices.CLINIC-77")) == 0 {
+		t.Errorf("on CLINIC-77's own topic: ledger %d, notices %d", ledger.Len(), len(sink.Messages("claims.notices.CLINIC-77")))
+	}
+}
