@@ -670,11 +670,12 @@ func clearBenchRows(ctx context.Context, pool *pgxpool.Pool) error {
 	return err
 }
 
-// ledgerBytes is the ledger's size on disk: its tables with their indexes
-// and TOAST.
+// ledgerBytes is the ledger's size on disk: its tables (every partition)
+// with their indexes and TOAST.
 func ledgerBytes(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	var n int64
-	err := pool.QueryRow(ctx, "SELECT pg_total_relation_size('decision') + pg_total_relation_size('decision_published')").Scan(&n)
+	err := pool.QueryRow(ctx, `SELECT sum(pg_total_relation_size(relid))::bigint FROM
+		(SELECT relid FROM pg_partition_tree('decision') UNION ALL SELECT relid FROM pg_partition_tree('decision_published')) t`).Scan(&n)
 	return n, err
 }
 
