@@ -19,7 +19,7 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 	fs.IntVar(&o.LatencyClaims, "latency-claims", 20000, "claims in the latency run")
 	fs.StringVar(&o.Codesets, "codesets", "", "code-set folder to generate claims from and screen with (default: the bundled samples)")
 	fs.StringVar(&o.Brokers, "brokers", "", "Kafka brokers (env KAFKA_BROKERS); none: the embedded broker")
-	fs.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL for the ledger and the baseline (env DATABASE_URL); none: the in-memory ledger, no baseline")
+	fs.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL for the ledger and the baseline (env DATABASE_URL); none: the in-memory ledger, no baseline. Give it a database of its own, never a service's: the bench deletes its rows and rewrites the ledger tables (VACUUM FULL, which locks them)")
 	fs.IntVar(&o.BatchSize, "batch-size", 2000, "pipeline batch size")
 	fs.StringVar(&o.Compression, "compression", "none", "compression of every batch written, by the relay and the pipeline alike: none, gzip, snappy, lz4 or zstd")
 	fs.IntVar(&o.Workers, "workers", 1, "pipelines in the process, each a member of the consumer group")

@@ -113,29 +113,11 @@ func runACLs(ctx context.Context, args []string, s stdio) error {
 	return nil
 }
 
-// printACLs prints the ACLs in force and the drift: STATE is ok, extra
-// (a managed principal's ACL the table does not call for: a disabled or
-// removed originator's), missing, or other (a principal claimscreen does
-// not manage).
+// printACLs prints the ACLs in force and the drift (access.Model.Listing).
 func printACLs(s stdio, m access.Model, have []access.ACL, d access.Drift) {
-	state := map[access.ACL]string{}
-	for _, a := range have {
-		state[a] = "ok"
-		if !m.Managed(a.Principal) {
-			state[a] = "other"
-		}
-	}
-	for _, a := range d.Extra {
-		state[a] = "extra"
-	}
-	rows := append([]access.ACL(nil), have...)
-	for _, a := range d.Missing {
-		state[a] = "missing"
-		rows = append(rows, a)
-	}
 	tw := newTable(s.out, "PRINCIPAL\tOPERATION\tRESOURCE\tNAME\tSTATE")
-	for _, a := range access.Sort(rows) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Principal, a.Operation, a.Resource, a.Name, state[a])
+	for _, r := range m.Listing(have, d) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Principal, r.Operation, r.Resource, r.Name, r.State)
 	}
 	tw.Flush()
 	if d.None() {

@@ -235,3 +235,37 @@ func (m Model) Diff(want, have []ACL) Drift {
 	Sort(dedupe(d.Extra))
 	return d
 }
+
+// Row is one line of the ACL listing: an ACL and its state: "ok",
+// "missing" (the table calls for it), "extra" (a managed principal's ACL
+// the table does not call for) or "other" (a principal claimscreen does
+// not manage).
+type Row struct {
+	ACL
+	State string
+}
+
+// Listing is every ACL in force and every missing one, sorted, each with
+// its state.
+func (m Model) Listing(have []ACL, d Drift) []Row {
+	state := map[ACL]string{}
+	rows := append([]ACL(nil), have...)
+	for _, a := range have {
+		state[a] = "ok"
+		if !m.Managed(a.Principal) {
+			state[a] = "other"
+		}
+	}
+	for _, a := range d.Extra {
+		state[a] = "extra"
+	}
+	for _, a := range d.Missing {
+		state[a] = "missing"
+		rows = append(rows, a)
+	}
+	out := make([]Row, 0, len(rows))
+	for _, a := range Sort(rows) {
+		out = append(out, Row{a, state[a]})
+	}
+	return out
+}

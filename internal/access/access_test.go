@@ -117,3 +117,18 @@ func TestCheckOriginator(t *testing.T) {
 		t.Errorf("a topic name over 249 characters: %v", err)
 	}
 }
+
+func TestListing(t *testing.T) {
+	m := model(t)
+	want := m.Want(nil)
+	other := access.ACL{Principal: "User:ops", Resource: access.Topic, Name: "claims.review", Operation: access.Read}
+	extra := m.Originator("GONE", "")
+	have := append(append(append([]access.ACL(nil), want[1:]...), other), extra...)
+	states := map[string]int{}
+	for _, r := range m.Listing(have, m.Diff(want, have)) {
+		states[r.State]++
+	}
+	if states["missing"] != 1 || states["other"] != 1 || states["extra"] != len(extra) || states["ok"] != len(want)-1 {
+		t.Errorf("states: %v", states)
+	}
+}

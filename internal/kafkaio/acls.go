@@ -17,18 +17,21 @@ import (
 // authorizer configured (authorizer.class.name): it keeps no ACLs.
 var ErrNoAuthorizer = errors.New("the Kafka cluster has no authorizer (authorizer.class.name is not set): it keeps no ACLs")
 
-func aclResource(r string) kafka.ResourceType {
-	if r == access.Group {
-		return kafka.ResourceTypeGroup
-	}
-	return kafka.ResourceTypeTopic
-}
+// aclOps are the operations claimscreen writes ACLs for.
+var aclOps = map[kafka.ACLOperationType]string{kafka.ACLOperationTypeRead: access.Read, kafka.ACLOperationTypeWrite: access.Write}
 
-func aclOperation(op string) kafka.ACLOperationType {
-	if op == access.Write {
-		return kafka.ACLOperationTypeWrite
+// entry is an ACL as kafka-go writes it: a literal allow rule for any
+// host. Deletion filters take the same fields.
+func entry(a access.ACL) kafka.ACLEntry {
+	rt, op := kafka.ResourceTypeTopic, kafka.ACLOperationTypeRead
+	if a.Resource == access.Group {
+		rt = kafka.ResourceTypeGroup
 	}
-	return kafka.ACLOperationTypeRead
+	if a.Operation == access.Write {
+		op = kafka.ACLOperationTypeWrite
+	}
+	return kafka.ACLEntry{ResourceType: rt, ResourceName: a.Name, ResourcePatternType: kafka.PatternTypeLiteral, Principal: a.Principal,
+		Host: "*", Operation: op, PermissionType: kafka.ACLPermissionTypeAllow}
 }
 
 // authError says what an authorization error from the admin calls means.
@@ -69,15 +72,11 @@ func (c *Conn) ACLs(ctx context.Context) ([]access.ACL, error) {
 			continue
 		}
 		for _, a := range r.ACLs {
-			if a.PermissionType != kafka.ACLPermissionTypeAllow || a.Host != "*" {
+			op := aclOps[a.Operation]
+			if op == "" || a.PermissionType != kafka.ACLPermissionTypeAllow || a.Host != "*" {
 				continue
 			}
-			switch a.Operation {
-			case kafka.ACLOperationTypeRead:
-				out = append(out, access.ACL{Principal: a.Principal, Resource: kind, Name: r.ResourceName, Operation: access.Read})
-			case kafka.ACLOperationTypeWrite:
-				out = append(out, access.ACL{Principal: a.Principal, Resource: kind, Name: r.ResourceName, Operation: access.Write})
-			}
+			out = append(out, access.ACL{Principal: a.Principal, Resource: kind, Name: r.ResourceName, Operation: op})
 		}
 	}
 	return access.Sort(out), nil
@@ -91,9 +90,7 @@ func (c *Conn) CreateACLs(ctx context.Context, acls []access.ACL) ([]access.ACL,
 	}
 	req := &kafka.CreateACLsRequest{}
 	for _, a := range acls {
-		req.ACLs = append(req.ACLs, kafka.ACLEntry{ResourceType: aclResource(a.Resource), ResourceName: a.Name,
-			ResourcePatternType: kafka.PatternTypeLiteral, Principal: a.Principal, Host: "*",
-			Operation: aclOperation(a.Operation), PermissionType: kafka.ACLPermissionTypeAllow})
+		req.ACLs = append(req.ACLs, entry(a))
 	}
 	res, err := c.client.CreateACLs(ctx, req)
 	if err != nil {
@@ -124,9 +121,9 @@ func (c *Conn) DeleteACLs(ctx context.Context, acls []access.ACL) error {
 	}
 	req := &kafka.DeleteACLsRequest{}
 	for _, a := range acls {
-		req.Filters = append(req.Filters, kafka.DeleteACLsFilter{ResourceTypeFilter: aclResource(a.Resource), ResourceNameFilter: a.Name,
-			ResourcePatternTypeFilter: kafka.PatternTypeLiteral, PrincipalFilter: a.Principal, HostFilter: "*",
-			Operation: aclOperation(a.Operation), PermissionType: kafka.ACLPermissionTypeAllow})
+		e := entry(a)
+		req.Filters = append(req.Filters, kafka.DeleteACLsFilter{ResourceTypeFilter: e.ResourceType, ResourceNameFilter: e.ResourceName,
+			ResourcePatternTypeFilter: e.ResourcePatternType, PrincipalFilter: e.Principal, HostFilter: e.Host, Operation: e.Operation, PermissionType: e.PermissionType})
 	}
 	res, err := c.client.DeleteACLs(ctx, req)
 	if err != nil {

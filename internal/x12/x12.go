@@ -43,17 +43,8 @@ func (s Segment) E(i int) string {
 	return ""
 }
 
-// Components splits element i at the component separator.
-func (s Segment) Components(i int, sep Separators) []string {
-	e := s.E(i)
-	if e == "" {
-		return nil
-	}
-	return strings.Split(e, string(sep.Component))
-}
-
-// AppendComponents appends element i's components to dst: Components
-// without a new slice (dst's room is reused).
+// AppendComponents appends element i's components (split at the
+// component separator) to dst, reusing its room.
 func (s Segment) AppendComponents(dst []string, i int, sep Separators) []string {
 	e := s.E(i)
 	if e == "" {
