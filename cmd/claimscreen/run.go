@@ -37,6 +37,7 @@ func commands() []command {
 		{"migrate", "apply the database migrations (DATABASE_URL)", runMigrate},
 		{"bench", "measure: raw relay vs pipeline on Kafka, latency at a fixed load, rules per core, the SQL baseline", runBench},
 		{"replay", "re-screen ledger claims with the active releases and publish the new decisions", runReplay},
+		{"ledger", "print ledger rows as NDJSON, claim and decision as JSON (--outcome, --from, --to, --originator, --limit)", runLedger},
 		{"x12", "X12 837 interchanges: x12 claims FILE... prints their claim.v1 mapping as NDJSON", runX12},
 		{"deadletters", "list the dead-letter topic's messages (never their content); --requeue sends the fixable ones back to the input", runDeadletters},
 		{"version", "print the version", func(ctx context.Context, args []string, s stdio) error {

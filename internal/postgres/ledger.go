@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,10 +26,10 @@ func NewLedger(pool *pgxpool.Pool) *Ledger { return &Ledger{pool: pool} }
 
 var _ pipeline.Redecider = (*Ledger)(nil)
 
-// ledgerCols are the columns of a submission, read from the ledger view
-// (decision with its publication time).
-const ledgerCols = `originator_id, claim_id, content_hash, frequency, coalesce(replaces_hash, ''), claim, decision,
-	source_topic, source_partition, source_offset, decided_at, published_at`
+// ledgerCols are the columns of a submission, read from the decision
+// table (d) joined with its publication time (p).
+const ledgerCols = `d.originator_id, d.claim_id, d.content_hash, d.frequency, coalesce(d.replaces_hash, ''::bytea), d.claim, d.decision,
+	d.source_topic, d.source_partition, d.source_offset, d.decided_at, p.published_at`
 
 // Prior implements pipeline.Ledger.
 func (l *Ledger) Prior(ctx context.Context, keys []string) (map[string][]pipeline.Submission, error) {
@@ -62,13 +63,22 @@ func (l *Ledger) Prior(ctx context.Context, keys []string) (map[string][]pipelin
 
 func scanSubmission(scan func(...any) error) (pipeline.Submission, error) {
 	var s pipeline.Submission
-	var decision []byte
+	var hash, replaces, claimZ, decisionZ []byte
 	var published *time.Time
-	if err := scan(&s.OriginatorID, &s.ClaimID, &s.Hash, &s.Frequency, &s.Replaces, &s.Claim, &decision,
+	if err := scan(&s.OriginatorID, &s.ClaimID, &hash, &s.Frequency, &replaces, &claimZ, &decisionZ,
 		&s.Source.Topic, &s.Source.Partition, &s.Source.Offset, &s.DecidedAt, &published); err != nil {
 		return s, fmt.Errorf("ledger read: %w", err)
 	}
-	if err := json.Unmarshal(decision, &s.Decision); err != nil {
+	s.Hash, s.Replaces = hex.EncodeToString(hash), hex.EncodeToString(replaces)
+	var err error
+	if s.Claim, err = unpack(claimZ); err != nil {
+		return s, fmt.Errorf("ledger read claim: %w", err)
+	}
+	dj, err := unpack(decisionZ)
+	if err != nil {
+		return s, fmt.Errorf("ledger read decision: %w", err)
+	}
+	if err := json.Unmarshal(dj, &s.Decision); err != nil {
 		return s, fmt.Errorf("ledger read decision: %w", err)
 	}
 	if published != nil {
@@ -77,13 +87,24 @@ func scanSubmission(scan func(...any) error) (pipeline.Submission, error) {
 	return s, nil
 }
 
-var recordCols = []string{"originator_id", "claim_id", "content_hash", "frequency", "replaces_hash", "claim", "decision", "outcome", "codesets",
+// hashBytes is a content hash (hex, as the pipeline keeps it) as the
+// ledger stores it.
+func hashBytes(h string) ([]byte, error) {
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("ledger: content hash %q is not 32 bytes in hex", h)
+	}
+	return b, nil
+}
+
+var recordCols = []string{"originator_id", "claim_id", "content_hash", "frequency", "replaces_hash", "claim", "decision", "outcome",
 	"source_topic", "source_partition", "source_offset", "decided_at"}
 
-// recordRows is the COPY source of a batch of submissions.
+// recordRows is the COPY source of a batch of submissions: the claim and
+// the decision compressed (compact.go), the hashes as bytes.
 func recordRows(subs []pipeline.Submission) pgx.CopyFromSource {
 	return pgx.CopyFromSlice(len(subs), func(i int) ([]any, error) {
-		s := subs[i]
+		s := &subs[i]
 		d := s.DecisionJSON
 		if d == nil {
 			var err error
@@ -91,13 +112,17 @@ func recordRows(subs []pipeline.Submission) pgx.CopyFromSource {
 				return nil, err
 			}
 		}
-		cs, _ := s.Decision.Codesets.MarshalJSON()
-		var repl *string
-		if s.Replaces != "" {
-			repl = &s.Replaces
+		hash, err := hashBytes(s.Hash)
+		if err != nil {
+			return nil, err
 		}
-		// JSON columns take the encoded bytes as they are.
-		return []any{s.OriginatorID, s.ClaimID, s.Hash, s.Frequency, repl, []byte(s.Claim), d, string(s.Decision.Outcome), cs,
+		var repl []byte
+		if s.Replaces != "" {
+			if repl, err = hashBytes(s.Replaces); err != nil {
+				return nil, err
+			}
+		}
+		return []any{s.OriginatorID, s.ClaimID, hash, s.Frequency, repl, pack(s.Claim), pack(d), string(s.Decision.Outcome),
 			s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt}, nil
 	})
 }
@@ -143,10 +168,12 @@ func (l *Ledger) recordConflicting(ctx context.Context, subs []pipeline.Submissi
 	got := map[[3]string]bool{}
 	for rows.Next() {
 		var k [3]string
-		if err := rows.Scan(&k[0], &k[1], &k[2]); err != nil {
+		var hash []byte
+		if err := rows.Scan(&k[0], &k[1], &hash); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		k[2] = hex.EncodeToString(hash)
 		got[k] = true
 	}
 	rows.Close()
@@ -169,12 +196,16 @@ func (l *Ledger) recordConflicting(ctx context.Context, subs []pipeline.Submissi
 // decision_published (the first publication time is kept).
 func (l *Ledger) MarkPublished(ctx context.Context, subs []pipeline.Submission, at time.Time) error {
 	n := len(subs)
-	orgs, ids, hashes := make([]string, n), make([]string, n), make([]string, n)
+	orgs, ids, hashes := make([]string, n), make([]string, n), make([][]byte, n)
 	for i, s := range subs {
-		orgs[i], ids[i], hashes[i] = s.OriginatorID, s.ClaimID, s.Hash
+		h, err := hashBytes(s.Hash)
+		if err != nil {
+			return fmt.Errorf("ledger mark published: %w", err)
+		}
+		orgs[i], ids[i], hashes[i] = s.OriginatorID, s.ClaimID, h
 	}
 	_, err := l.pool.Exec(ctx, `INSERT INTO decision_published
-		SELECT o, c, h, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS k(o, c, h) ON CONFLICT DO NOTHING`,
+		SELECT o, c, h, $4 FROM unnest($1::text[], $2::text[], $3::bytea[]) AS k(o, c, h) ON CONFLICT DO NOTHING`,
 		orgs, ids, hashes, at)
 	if err != nil {
 		return fmt.Errorf("ledger mark published: %w", err)
@@ -191,38 +222,53 @@ type Filter struct {
 
 // Select returns the submissions matching f, oldest first.
 func (l *Ledger) Select(ctx context.Context, f Filter) ([]pipeline.Submission, error) {
-	q := `SELECT ` + ledgerCols + ` FROM ledger WHERE true`
+	var out []pipeline.Submission
+	err := l.Each(ctx, f, func(s pipeline.Submission) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// Each calls fn with each submission matching f, oldest first, as the rows
+// arrive (the ledger is not held in memory); an error from fn stops it.
+func (l *Ledger) Each(ctx context.Context, f Filter, fn func(pipeline.Submission) error) error {
+	q := `SELECT ` + ledgerCols + ` FROM decision d LEFT JOIN decision_published p USING (originator_id, claim_id, content_hash) WHERE true`
 	var args []any
 	if f.Outcome != "" {
 		args = append(args, f.Outcome)
-		q += fmt.Sprintf(" AND outcome = $%d", len(args))
+		q += fmt.Sprintf(" AND d.outcome = $%d", len(args))
 	}
 	if f.Originator != "" {
 		args = append(args, f.Originator)
-		q += fmt.Sprintf(" AND originator_id = $%d", len(args))
+		q += fmt.Sprintf(" AND d.originator_id = $%d", len(args))
 	}
 	if f.From != nil {
 		args = append(args, *f.From)
-		q += fmt.Sprintf(" AND decided_at >= $%d", len(args))
+		q += fmt.Sprintf(" AND d.decided_at >= $%d", len(args))
 	}
 	if f.To != nil {
 		args = append(args, *f.To)
-		q += fmt.Sprintf(" AND decided_at <= $%d", len(args))
+		q += fmt.Sprintf(" AND d.decided_at <= $%d", len(args))
 	}
-	rows, err := l.pool.Query(ctx, q+" ORDER BY decided_at, originator_id, claim_id", args...)
+	rows, err := l.pool.Query(ctx, q+" ORDER BY d.decided_at, d.originator_id, d.claim_id", args...)
 	if err != nil {
-		return nil, fmt.Errorf("ledger select: %w", err)
+		return fmt.Errorf("ledger select: %w", err)
 	}
 	defer rows.Close()
-	var out []pipeline.Submission
 	for rows.Next() {
 		s, err := scanSubmission(rows.Scan)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, s)
+		if err := fn(s); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("ledger select: %w", err)
+	}
+	return nil
 }
 
 // Redecide replaces a submission's decision and keeps the old one in the
@@ -235,17 +281,20 @@ func (l *Ledger) Redecide(ctx context.Context, s pipeline.Submission, d screenin
 	defer tx.Rollback(ctx)
 	old, _ := json.Marshal(s.Decision)
 	nd, _ := json.Marshal(d)
-	cs, _ := json.Marshal(d.Codesets)
+	hash, err := hashBytes(s.Hash)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO decision_history (originator_id, claim_id, content_hash, old_decision, new_decision, reason)
 		VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6)`, s.OriginatorID, s.ClaimID, s.Hash, string(old), string(nd), reason); err != nil {
 		return fmt.Errorf("ledger history: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE decision SET decision = $4::json, outcome = $5, codesets = $6::json, decided_at = $7
-		WHERE originator_id = $1 AND claim_id = $2 AND content_hash = $3`, s.OriginatorID, s.ClaimID, s.Hash, string(nd), string(d.Outcome), string(cs), at); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE decision SET decision = $4, outcome = $5, decided_at = $6
+		WHERE originator_id = $1 AND claim_id = $2 AND content_hash = $3`, s.OriginatorID, s.ClaimID, hash, pack(nd), string(d.Outcome), at); err != nil {
 		return fmt.Errorf("ledger redecide: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM decision_published WHERE originator_id = $1 AND claim_id = $2 AND content_hash = $3`,
-		s.OriginatorID, s.ClaimID, s.Hash); err != nil {
+		s.OriginatorID, s.ClaimID, hash); err != nil {
 		return fmt.Errorf("ledger redecide: %w", err)
 	}
 	return tx.Commit(ctx)

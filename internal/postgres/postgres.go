@@ -9,6 +9,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,6 +68,11 @@ func redact(url string) string {
 // transaction, under an advisory lock so that instances starting together
 // apply each once. It returns the versions it applied.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
+	return migrateTo(ctx, pool, math.MaxInt)
+}
+
+// migrateTo applies the pending migrations up to version last.
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, last int) ([]int, error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -95,7 +101,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migration WHERE version = $1)", v).Scan(&done); err != nil {
 			return nil, err
 		}
-		if done {
+		if done || v > last {
 			continue
 		}
 		sql, _ := migrations.ReadFile(name)

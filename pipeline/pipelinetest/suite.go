@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,24 +131,26 @@ func TestSource(t *testing.T, env SourceEnv) {
 	}
 }
 
-// TestLedger checks a ledger's contract.
+// TestLedger checks a ledger's contract. Content hashes are SHA-256 in
+// hex, as the pipeline makes them.
 func TestLedger(t *testing.T, l pipeline.Ledger) {
 	ctx := context.Background()
+	h1, h2, h3 := strings.Repeat("a1", 32), strings.Repeat("b2", 32), strings.Repeat("c3", 32)
 	at := time.Date(2025, 11, 20, 10, 0, 0, 0, time.UTC)
 	sub := func(claimID, hash string, o screening.Outcome) pipeline.Submission {
 		return pipeline.Submission{OriginatorID: "ORG-1", ClaimID: claimID, Hash: hash, Frequency: "1", Claim: []byte(`{"claim_id":"` + claimID + `"}`),
 			Decision: screening.Decision{ClaimID: claimID, OriginatorID: "ORG-1", Outcome: o, Findings: nil, Codesets: screening.Versions{{System: "ICD-10-CM", Version: "FY2026"}}},
 			Source:   pipeline.Position{Topic: "claims.submitted", Partition: 1, Offset: 7}, DecidedAt: at}
 	}
-	a, b := sub("C-1", "h1", screening.Accepted), sub("C-1", "h2", screening.Rejected)
-	b.Frequency, b.Replaces = "7", "h1"
-	ins, err := l.Record(ctx, []pipeline.Submission{a, b, sub("C-2", "h1", screening.Held)})
+	a, b := sub("C-1", h1, screening.Accepted), sub("C-1", h2, screening.Rejected)
+	b.Frequency, b.Replaces = "7", h1
+	ins, err := l.Record(ctx, []pipeline.Submission{a, b, sub("C-2", h1, screening.Held)})
 	if err != nil || len(ins) != 3 || !ins[0] || !ins[1] || !ins[2] {
 		t.Fatalf("record: %v %v", ins, err)
 	}
 	changed := a
 	changed.Decision.Outcome = screening.Rejected
-	ins, err = l.Record(ctx, []pipeline.Submission{changed, sub("C-3", "h3", screening.Accepted)})
+	ins, err = l.Record(ctx, []pipeline.Submission{changed, sub("C-3", h3, screening.Accepted)})
 	if err != nil || len(ins) != 2 || ins[0] || !ins[1] {
 		t.Fatalf("recording a submission again: %v %v", ins, err)
 	}
@@ -159,14 +162,14 @@ func TestLedger(t *testing.T, l pipeline.Ledger) {
 		t.Fatalf("prior: %+v", got)
 	}
 	for _, s := range got["ORG-1/C-1"] {
-		if s.Hash == "h1" && s.Decision.Outcome != screening.Accepted {
+		if s.Hash == h1 && s.Decision.Outcome != screening.Accepted {
 			t.Errorf("a second record replaced the first: %+v", s.Decision)
 		}
 		if s.Published || !s.DecidedAt.Equal(at) || s.Source.Offset != 7 || s.Source.Topic != "claims.submitted" || s.Decision.Codesets.Get("ICD-10-CM") != "FY2026" ||
 			s.Decision.ClaimID != "C-1" || !sameJSON(s.Claim, `{"claim_id":"C-1"}`) {
 			t.Errorf("record not kept whole: %+v", s)
 		}
-		if s.Hash == "h2" && (s.Replaces != "h1" || s.Frequency != "7") {
+		if s.Hash == h2 && (s.Replaces != h1 || s.Frequency != "7") {
 			t.Errorf("replacement not linked: %+v", s)
 		}
 	}
@@ -175,7 +178,7 @@ func TestLedger(t *testing.T, l pipeline.Ledger) {
 	}
 	got, _ = l.Prior(ctx, []string{"ORG-1/C-1"})
 	for _, s := range got["ORG-1/C-1"] {
-		if (s.Hash == "h1") != s.Published {
+		if (s.Hash == h1) != s.Published {
 			t.Errorf("published flag: %s %v", s.Hash, s.Published)
 		}
 	}
