@@ -94,7 +94,9 @@ lint:
 # The standard benchmark set: the Go benchmarks, then `claimscreen bench` on
 # the local Kafka and PostgreSQL (started if needed) with every ICD-10-CM and
 # HCPCS file of ../shared/data, which rewrites its section of
-# docs/benchmarks.md.
+# docs/benchmarks.md: the ledger in a database of its own
+# (claimscreen_bench, made here), the embedded broker and memory ledger
+# beside it (--embedded), and the top of the pipeline's CPU profile.
 BENCH_CLAIMS ?= 200000
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/screening
@@ -106,8 +108,12 @@ bench: build
 			ln -s "$$(cd "$$data" && pwd)/$$f" bin/bench-codesets/; done; \
 		cp internal/samples/codesets/cpt-modifiers-pos-sample.csv bin/bench-codesets/; \
 	else cp internal/samples/codesets/* bin/bench-codesets/; fi; \
-	if [ -z "$$KAFKA_BROKERS" ]; then eval "$$(deploy/local/up)"; fi; \
-	./$(BIN) bench --claims $(BENCH_CLAIMS) --codesets bin/bench-codesets \
+	if [ -z "$$KAFKA_BROKERS" ] || [ -z "$$DATABASE_URL" ]; then eval "$$(deploy/local/up)"; fi; \
+	psql "$$DATABASE_URL" -tAc "SELECT 1 FROM pg_database WHERE datname = 'claimscreen_bench'" | grep -q 1 || \
+		psql "$$DATABASE_URL" -qc "CREATE DATABASE claimscreen_bench"; \
+	bench_db=$$(echo "$$DATABASE_URL" | sed -E 's|/[^/?]*([?]\|$$)|/claimscreen_bench\1|'); \
+	./$(BIN) bench --claims $(BENCH_CLAIMS) --codesets bin/bench-codesets --database-url "$$bench_db" --embedded \
+		--cpuprofile bin/bench-pipeline.pprof \
 		--broker-label "Apache Kafka 4.1.1 (deploy/local), PostgreSQL 15" --markdown docs/benchmarks.md
 	@if [ -n "$$KAFKA_BROKERS" ]; then $(GO) test -run '^$$' -bench EndToEndKafka -benchtime 1x -count 3 ./cmd/claimscreen; fi
 

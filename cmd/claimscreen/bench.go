@@ -26,6 +26,7 @@ func runBench(ctx context.Context, args []string, s stdio) error {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the pipeline run (b) to this file")
 	fs.BoolVar(&o.X12, "x12", false, "also push the claims through the X12 intake, as 837P interchanges on the X12 topic (run (c))")
 	fs.IntVar(&o.X12PerInterchange, "x12-claims-per-interchange", 1000, "claims per generated interchange with --x12")
+	fs.BoolVar(&o.Embedded, "embedded", false, "with a broker or a database: also run the relay and the pipeline on the embedded broker with the memory ledger")
 	markdown := fs.String("markdown", "", "write the figures into this Markdown file, between <!-- bench:start --> and <!-- bench:end -->")
 	fs.StringVar(&o.BrokerLabel, "broker-label", "", "how to name the broker in the report (for example 'Apache Kafka 4.1.1, deploy/local')")
 	if err := parseFlags(fs, args, s.err); err != nil {
