@@ -40,14 +40,35 @@ var dicts = map[byte]*s2.Dict{formatDict1: s2.NewDict(ledgerDict1)}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// packer compresses values into shared chunks: one allocation (and one
+// clearing) per chunk instead of a buffer of the worst-case size per value.
+// A packer is used by one goroutine at a time; the values it returns stay
+// valid after it is dropped.
+type packer struct {
+	buf   []byte
+	chunk int // bytes a new chunk holds at least; 0 for exactly one value
+}
+
 // pack compresses a claim or a decision for the ledger.
+func (p *packer) pack(b []byte) []byte {
+	need := 5 + s2.MaxEncodedLen(len(b))
+	if cap(p.buf)-len(p.buf) < need {
+		p.buf = make([]byte, 0, max(need, p.chunk))
+	}
+	start := len(p.buf)
+	head := p.buf[start : start+5]
+	head[0] = formatDict1
+	binary.LittleEndian.PutUint32(head[1:], crc32.Checksum(b, castagnoli))
+	enc := dicts[formatDict1].Encode(p.buf[start+5:cap(p.buf)], b) // in place: the room is there
+	end := start + 5 + len(enc)
+	p.buf = p.buf[:end]
+	return p.buf[start:end:end]
+}
+
+// pack compresses one value.
 func pack(b []byte) []byte {
-	d := dicts[formatDict1]
-	out := make([]byte, 5, 5+s2.MaxEncodedLen(len(b)))
-	out[0] = formatDict1
-	binary.LittleEndian.PutUint32(out[1:], crc32.Checksum(b, castagnoli))
-	enc := d.Encode(out[5:cap(out)], b) // written in place: out has room
-	return out[:5+len(enc)]
+	var p packer
+	return p.pack(b)
 }
 
 // errCorrupt is a stored value that does not read back as it was written.

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -100,31 +102,48 @@ func hashBytes(h string) ([]byte, error) {
 var recordCols = []string{"originator_id", "claim_id", "content_hash", "frequency", "replaces_hash", "claim", "decision", "outcome",
 	"source_topic", "source_partition", "source_offset", "decided_at"}
 
-// recordRows is the COPY source of a batch of submissions: the claim and
-// the decision compressed (compact.go), the hashes as bytes.
-func recordRows(subs []pipeline.Submission) pgx.CopyFromSource {
-	return pgx.CopyFromSlice(len(subs), func(i int) ([]any, error) {
-		s := &subs[i]
-		d := s.DecisionJSON
-		if d == nil {
-			var err error
-			if d, err = json.Marshal(s.Decision); err != nil {
-				return nil, err
+// recordRows are the COPY rows of a batch of submissions: the claim and
+// the decision compressed (compact.go), the hashes as bytes. The batch is
+// split over the cores, each part with a packer of its own.
+func recordRows(subs []pipeline.Submission) ([][]any, error) {
+	rows := make([][]any, len(subs))
+	parts := min(runtime.GOMAXPROCS(0), max(len(subs)/64, 1))
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for w := range parts {
+		wg.Go(func() {
+			p := packer{chunk: 64 << 10}
+			for i := w; i < len(subs); i += parts {
+				if rows[i], errs[w] = recordRow(&p, &subs[i]); errs[w] != nil {
+					return
+				}
 			}
-		}
-		hash, err := hashBytes(s.Hash)
-		if err != nil {
+		})
+	}
+	wg.Wait()
+	return rows, errors.Join(errs...)
+}
+
+func recordRow(p *packer, s *pipeline.Submission) ([]any, error) {
+	d := s.DecisionJSON
+	if d == nil {
+		var err error
+		if d, err = json.Marshal(s.Decision); err != nil {
 			return nil, err
 		}
-		var repl []byte
-		if s.Replaces != "" {
-			if repl, err = hashBytes(s.Replaces); err != nil {
-				return nil, err
-			}
+	}
+	hash, err := hashBytes(s.Hash)
+	if err != nil {
+		return nil, err
+	}
+	var repl []byte
+	if s.Replaces != "" {
+		if repl, err = hashBytes(s.Replaces); err != nil {
+			return nil, err
 		}
-		return []any{s.OriginatorID, s.ClaimID, hash, s.Frequency, repl, pack(s.Claim), pack(d), string(s.Decision.Outcome),
-			s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt}, nil
-	})
+	}
+	return []any{s.OriginatorID, s.ClaimID, hash, s.Frequency, repl, p.pack(s.Claim), p.pack(d), string(s.Decision.Outcome),
+		s.Source.Topic, int32(s.Source.Partition), s.Source.Offset, s.DecidedAt}, nil
 }
 
 // Record implements pipeline.Ledger. The pipeline records only what Prior
@@ -134,7 +153,11 @@ func recordRows(subs []pipeline.Submission) pgx.CopyFromSource {
 // copied into a temporary table and inserted from there with ON CONFLICT
 // DO NOTHING; the rows that returns are the ones inserted.
 func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
-	_, err := l.pool.CopyFrom(ctx, pgx.Identifier{"decision"}, recordCols, recordRows(subs))
+	rows, err := recordRows(subs)
+	if err != nil {
+		return nil, fmt.Errorf("ledger record: %w", err)
+	}
+	_, err = l.pool.CopyFrom(ctx, pgx.Identifier{"decision"}, recordCols, pgx.CopyFromRows(rows))
 	if err == nil {
 		inserted := make([]bool, len(subs))
 		for i := range inserted {
@@ -146,10 +169,10 @@ func (l *Ledger) Record(ctx context.Context, subs []pipeline.Submission) ([]bool
 	if !errors.As(err, &pe) || pe.Code != "23505" {
 		return nil, fmt.Errorf("ledger record: copy: %w", err)
 	}
-	return l.recordConflicting(ctx, subs)
+	return l.recordConflicting(ctx, subs, rows)
 }
 
-func (l *Ledger) recordConflicting(ctx context.Context, subs []pipeline.Submission) ([]bool, error) {
+func (l *Ledger) recordConflicting(ctx context.Context, subs []pipeline.Submission, copyRows [][]any) ([]bool, error) {
 	tx, err := l.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ledger record: %w", err)
@@ -158,7 +181,7 @@ func (l *Ledger) recordConflicting(ctx context.Context, subs []pipeline.Submissi
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE decision_in (LIKE decision INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 		return nil, fmt.Errorf("ledger record: %w", err)
 	}
-	if _, err = tx.CopyFrom(ctx, pgx.Identifier{"decision_in"}, recordCols, recordRows(subs)); err != nil {
+	if _, err = tx.CopyFrom(ctx, pgx.Identifier{"decision_in"}, recordCols, pgx.CopyFromRows(copyRows)); err != nil {
 		return nil, fmt.Errorf("ledger record: copy: %w", err)
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO decision SELECT * FROM decision_in ON CONFLICT DO NOTHING RETURNING originator_id, claim_id, content_hash`)

@@ -65,4 +65,3 @@ func syntheticValues(t testing.TB, n int, seed uint64) (claims, decisions [][]by
 	}
 	return claims, decisions
 }
-
