@@ -114,8 +114,8 @@ bench: build
 	bench_db=$$(echo "$$DATABASE_URL" | sed -E 's|/[^/?]*([?]\|$$)|/claimscreen_bench\1|'); \
 	./$(BIN) bench --claims $(BENCH_CLAIMS) --codesets bin/bench-codesets --database-url "$$bench_db" --embedded \
 		--cpuprofile bin/bench-pipeline.pprof \
-		--broker-label "Apache Kafka 4.1.1 (deploy/local), PostgreSQL 15" --markdown docs/benchmarks.md
-	@if [ -n "$$KAFKA_BROKERS" ]; then $(GO) test -run '^$$' -bench EndToEndKafka -benchtime 1x -count 3 ./cmd/claimscreen; fi
+		--broker-label "Apache Kafka 4.1.1 (deploy/local), PostgreSQL 15" --markdown docs/benchmarks.md; \
+	DATABASE_URL="$$bench_db" $(GO) test -run '^$$' -bench EndToEndKafka -benchtime 1x -count 3 ./internal/service
 
 clean:
 	rm -rf bin
