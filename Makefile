@@ -66,6 +66,7 @@ chaos:
 # Each fuzz target for $(FUZZTIME) executions (make fuzz FUZZTIME=5000000x for a long run).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/claim
+	$(GO) test -run '^$$' -fuzz '^FuzzUnpack$$' -fuzztime $(FUZZTIME) ./internal/postgres
 	for f in FuzzICD10Order FuzzHCPCSText FuzzHCPCSCSV FuzzGenericList FuzzNCCIPTP FuzzMUE FuzzMCEDxFlags FuzzMCEAges FuzzTabular; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/codeset || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzChart$$' -fuzztime $(FUZZTIME) ./internal/crosswalk

@@ -71,6 +71,10 @@ func pack(b []byte) []byte {
 	return p.pack(b)
 }
 
+// maxValue bounds a stored value's JSON (a claim is limited to far less
+// at intake).
+const maxValue = 64 << 20
+
 // errCorrupt is a stored value that does not read back as it was written.
 var errCorrupt = errors.New("ledger value corrupt")
 
@@ -85,6 +89,11 @@ func unpack(b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("ledger value: unknown format byte %#x (written by a newer claimscreen?)", b[0])
 	}
 	if len(b) < 5 {
+		return nil, errCorrupt
+	}
+	// The length is the block's first field: a corrupt one must not make
+	// a huge allocation.
+	if n, err := s2.DecodedLen(b[5:]); err != nil || n > maxValue {
 		return nil, errCorrupt
 	}
 	out, err := d.Decode(nil, b[5:])

@@ -159,3 +159,18 @@ func BenchmarkUnpack(b *testing.B) {
 		}
 	}
 }
+
+// FuzzUnpack: any stored bytes read back as an error or as a value, never
+// a panic; every value packs and reads back byte for byte.
+func FuzzUnpack(f *testing.F) {
+	f.Add([]byte(`{"claim_id":"X"}`))
+	f.Add(pack([]byte(`{"claim_id":"X","lines":[{"number":1}]}`)))
+	f.Add([]byte{formatDict1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		unpack(b)
+		got, err := unpack(pack(b))
+		if err != nil || !bytes.Equal(got, b) && !(len(b) == 0 && len(got) == 0) {
+			t.Fatalf("round trip of %q: %q, %v", b, got, err)
+		}
+	})
+}
