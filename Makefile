@@ -61,7 +61,7 @@ faults:
 
 chaos:
 	@mkdir -p bin; rm -f bin/chaos-report.md; $(SERVICES); \
-	$(CHAOS) -chaos.claims 100000 -chaos.kills 5 -chaos.flow-claims 30000 -chaos.report $(CURDIR)/bin/chaos-report.md | grep -v '^=== RUN'
+	$(CHAOS) -chaos.claims 100000 -chaos.kills 5 -chaos.flow-claims 30000 -chaos.throughput-claims 60000 -chaos.report $(CURDIR)/bin/chaos-report.md | grep -v '^=== RUN'
 
 # Each fuzz target for $(FUZZTIME) executions (make fuzz FUZZTIME=5000000x for a long run).
 fuzz:

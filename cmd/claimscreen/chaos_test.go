@@ -42,6 +42,7 @@ var (
 	chaosKills  = flag.Int("chaos.kills", 5, "SIGKILLs in the crash test")
 	chaosFlow   = flag.Int("chaos.flow-claims", 12000, "claims offered while dependencies fail or instances come and go")
 	chaosRate   = flag.Int("chaos.rate", 1000, "claims/s offered in the dependency and scale-out tests")
+	chaosTput   = flag.Int("chaos.throughput-claims", 20000, "claims of the backlog the throughput test gives one instance, then three")
 	chaosReport = flag.String("chaos.report", "", "Markdown file to append the figures to")
 )
 
@@ -87,6 +88,9 @@ type chaos struct {
 	orgs    []string
 	logDir  string
 	procs   []*proc
+	// logLevel of the instances: debug (a line per claim, which the
+	// privacy scan reads) unless a test says otherwise.
+	logLevel string
 }
 
 func newChaos(t *testing.T, orgs []string) *chaos {
@@ -105,7 +109,7 @@ func newChaos(t *testing.T, orgs []string) *chaos {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chaos{t: t, prefix: fmt.Sprintf("chaos%d", time.Now().UnixNano()), brokers: brokers, dbURL: dbURL, pool: pool, conn: conn, orgs: orgs, logDir: t.TempDir()}
+	c := &chaos{t: t, prefix: fmt.Sprintf("chaos%d", time.Now().UnixNano()), brokers: brokers, dbURL: dbURL, pool: pool, conn: conn, orgs: orgs, logDir: t.TempDir(), logLevel: "debug"}
 	if _, err := conn.CreateTopics(ctx, []string{c.topic("submitted")}, 6, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +161,7 @@ func (c *chaos) start() *proc {
 		"--http-addr", p.addr, "--group", c.prefix+"-group", "--input-topic", c.topic("submitted"), "--x12-topic", c.topic("x12"),
 		"--review-topic", c.topic("review"), "--held-topic", c.topic("held"), "--deadletter-topic", c.topic("deadletter"),
 		"--notice-topic-template", c.prefix+".notices.{originator}", "--batch-size", fmt.Sprint(chaosBatch), "--batch-wait-ms", "20",
-		"--session-timeout-ms", "6000", "--log-level", "debug")
+		"--session-timeout-ms", "6000", "--log-level", c.logLevel)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -674,4 +678,44 @@ func TestChaosScaleOut(t *testing.T) {
 		fmt.Sprintf("| a fourth instance joins (clean rebalance) | %.2f s | %.2f s |", gap(joinAt, killAt, false).Seconds(), gap(joinAt, killAt, true).Seconds()),
 		fmt.Sprintf("| one instance killed (SIGKILL; session timeout 6 s) | %.2f s | %.2f s |", gap(killAt, killAt.Add(window), false).Seconds(), gap(killAt, killAt.Add(window), true).Seconds()),
 		fmt.Sprintf("\n%d claims at %d/s offered; lost %d, conflicting %d, wrong topic %d, duplicates %d (window ≤ %d).", r.Claims, *chaosRate, r.Lost, r.Conflicting, r.WrongTopic, r.Duplicates, chaosBatch))
+}
+
+// TestChaosThroughput gives a backlog to one serve process, then (fresh
+// topics and ledger) to three in one consumer group, separate processes on
+// this machine beside the broker and PostgreSQL, and reports claims/s and
+// the instances' CPU per claim (docs/scaling.md). It asserts the invariants,
+// never a speed.
+func TestChaosThroughput(t *testing.T) {
+	orgs := []string{"TPUT-A", "TPUT-B", "TPUT-C"}
+	values, poison := chaosClaimsFor(t, *chaosTput, orgs)
+	var rows []string
+	for _, k := range []int{1, 3} {
+		c := newChaos(t, orgs)
+		c.logLevel = "info"
+		var ps []*proc
+		for i := 0; i < k; i++ {
+			ps = append(ps, c.start())
+		}
+		time.Sleep(10 * time.Second) // the group settles: every instance holds partitions
+		start := time.Now()
+		if err := c.produce(context.Background(), values, 0); err != nil {
+			t.Fatal(err)
+		}
+		c.waitDecided(len(values)-poison, 5*time.Minute)
+		took := time.Since(start)
+		r := c.verify(values, poison)
+		cpu := 0.0
+		for _, p := range ps {
+			p.stop(t)
+			if st := p.cmd.ProcessState; st != nil {
+				cpu += (st.UserTime() + st.SystemTime()).Seconds()
+			}
+		}
+		r.check(t, chaosBatch)
+		rows = append(rows, fmt.Sprintf("| %d | %d | %.1f s | %.0f claims/s | %.0f µs | %d | %d | %d |",
+			k, len(values), took.Seconds(), float64(len(values))/took.Seconds(), cpu/float64(len(values))*1e6, r.Lost, r.Conflicting, r.Duplicates))
+	}
+	report(t, "Throughput: a backlog, one instance and then three (separate processes, PostgreSQL ledger)",
+		append([]string{"| instances | claims | produce to last decision | throughput | CPU per claim, all instances (start-up included) | lost | conflicting | duplicates |",
+			"|---|---|---|---|---|---|---|---|"}, rows...)...)
 }
