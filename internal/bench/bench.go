@@ -54,12 +54,12 @@ type Result struct {
 	PipelineRate       float64 `json:"pipeline_claims_per_s"`
 	Ratio              float64 `json:"pipeline_over_relay"`
 	CPUSecondsPer1000  float64 `json:"cpu_seconds_per_1000_claims"`
-	PeakRSSMB          float64 `json:"peak_rss_mb"`
-	OfferedRate        int     `json:"offered_rate"`
-	LatencyP50ms       float64 `json:"latency_p50_ms"`
-	LatencyP99ms       float64 `json:"latency_p99_ms"`
-	RulesPerCore       float64 `json:"rules_claims_per_s_per_core"`
-	DecodeRulesPerCore float64 `json:"decode_rules_claims_per_s_per_core"`
+	PeakRSSMB          float64 `json:"peak_rss_mb,omitempty"`
+	OfferedRate        int     `json:"offered_rate,omitempty"`
+	LatencyP50ms       float64 `json:"latency_p50_ms,omitempty"`
+	LatencyP99ms       float64 `json:"latency_p99_ms,omitempty"`
+	RulesPerCore       float64 `json:"rules_claims_per_s_per_core,omitempty"`
+	DecodeRulesPerCore float64 `json:"decode_rules_claims_per_s_per_core,omitempty"`
 	BaselineRate       float64 `json:"baseline_claims_per_s,omitempty"`
 	BaselineMultiple   float64 `json:"vs_baseline,omitempty"`
 	HeapMB             float64 `json:"codeset_heap_mb"`
@@ -73,12 +73,13 @@ type Result struct {
 	X12OverClaimV1       float64 `json:"x12_over_claim_v1,omitempty"`
 	X12CPUSecondsPer1000 float64 `json:"x12_cpu_seconds_per_1000_claims,omitempty"`
 	// DecodeRulesAllocs: heap allocations per claim of decode + rules.
-	DecodeRulesAllocs float64 `json:"decode_rules_allocs_per_claim"`
+	DecodeRulesAllocs float64 `json:"decode_rules_allocs_per_claim,omitempty"`
 	// PostgresCPUSecondsPer1000: the CPU of this machine's processes named
 	// postgres during (b), when PostgreSQL runs here (deploy/local).
 	PostgresCPUSecondsPer1000 float64 `json:"postgres_cpu_seconds_per_1000_claims,omitempty"`
 	// Embedded: --embedded, the relay and the pipeline again on the
-	// embedded broker with the memory ledger.
+	// embedded broker with the memory ledger (only their figures: the
+	// fields left empty are omitted).
 	Embedded *Result `json:"embedded,omitempty"`
 	// ProfileTop: the top of the CPU profile of (b) (--cpuprofile), as
 	// go tool pprof -top prints it.
