@@ -55,13 +55,17 @@ type Chart struct {
 	SHA256  string
 	Rows    []Row
 
-	exact    map[key][]*Row
-	prefixes map[key][]*Row
-	ranges   map[string][]*Row // by system, narrowest first
-	maxPre   int
+	systems map[string]*sysRows
 }
 
-type key struct{ sys, code string }
+// sysRows indexes one system's rows. A lookup hashes the system once and
+// then the code alone (string keys hash faster than a struct of two).
+type sysRows struct {
+	exact    map[string][]*Row
+	prefixes map[string][]*Row
+	ranges   []*Row // narrowest first
+	maxPre   int
+}
 
 // Empty returns a chart with no rows, for running without one.
 func Empty() *Chart {
@@ -233,8 +237,7 @@ func parseRow(rec []string) (Row, error) {
 }
 
 func build(version string, sources []string, sum string, rows []Row) (*Chart, error) {
-	c := &Chart{Version: version, Sources: sources, SHA256: sum, Rows: rows,
-		exact: map[key][]*Row{}, prefixes: map[key][]*Row{}, ranges: map[string][]*Row{}}
+	c := &Chart{Version: version, Sources: sources, SHA256: sum, Rows: rows, systems: map[string]*sysRows{}}
 	seen := map[string][]*Row{}
 	for i := range c.Rows {
 		r := &c.Rows[i]
@@ -245,29 +248,31 @@ func build(version string, sources []string, sum string, rows []Row) (*Chart, er
 			}
 		}
 		seen[id] = append(seen[id], r)
+		sr := c.systems[r.System]
+		if sr == nil {
+			sr = &sysRows{exact: map[string][]*Row{}, prefixes: map[string][]*Row{}}
+			c.systems[r.System] = sr
+		}
 		switch r.kind {
 		case exact:
-			k := key{r.System, r.lo}
-			c.exact[k] = append(c.exact[k], r)
+			sr.exact[r.lo] = append(sr.exact[r.lo], r)
 		case prefix:
-			k := key{r.System, r.lo}
-			c.prefixes[k] = append(c.prefixes[k], r)
-			if len(r.lo) > c.maxPre {
-				c.maxPre = len(r.lo)
-			}
+			sr.prefixes[r.lo] = append(sr.prefixes[r.lo], r)
+			sr.maxPre = max(sr.maxPre, len(r.lo))
 		case rangeKind:
 			// Two ranges that overlap without one holding the other leave
 			// no single most specific row.
-			for _, o := range c.ranges[r.System] {
+			for _, o := range sr.ranges {
 				if o.Valid.Overlaps(r.Valid) && len(o.lo) == len(r.lo) && o.lo <= r.hi && r.lo <= o.hi &&
 					!(o.lo <= r.lo && r.hi <= o.hi) && !(r.lo <= o.lo && o.hi <= r.hi) {
 					return nil, &codeset.LineError{File: r.File, Line: r.Line, Err: fmt.Errorf("range %s partly overlaps range %s at %s:%d; ranges must be apart or nested", r.Code, o.Code, o.File, o.Line)}
 				}
 			}
-			c.ranges[r.System] = append(c.ranges[r.System], r)
+			sr.ranges = append(sr.ranges, r)
 		}
 	}
-	for _, rs := range c.ranges {
+	for _, sr := range c.systems {
+		rs := sr.ranges
 		sort.SliceStable(rs, func(i, j int) bool { return width(rs[i]) < width(rs[j]) })
 	}
 	return c, nil
@@ -296,16 +301,22 @@ func digit36(c byte) uint64 {
 // Lookup returns the chart row that maps code (normalised) of system on d:
 // exact, then the narrowest range, then the longest prefix.
 func (c *Chart) Lookup(system, code string, d civil.Date) (*Row, bool) {
-	if r := inForce(c.exact[key{system, code}], d); r != nil {
-		return r, true
+	sr := c.systems[system]
+	if sr == nil {
+		return nil, false
 	}
-	for _, r := range c.ranges[system] {
+	if len(sr.exact) > 0 {
+		if r := inForce(sr.exact[code], d); r != nil {
+			return r, true
+		}
+	}
+	for _, r := range sr.ranges {
 		if len(code) == len(r.lo) && code >= r.lo && code <= r.hi && r.Valid.Contains(d) {
 			return r, true
 		}
 	}
-	for n := min(len(code), c.maxPre); n >= 1; n-- {
-		if r := inForce(c.prefixes[key{system, code[:n]}], d); r != nil {
+	for n := min(len(code), sr.maxPre); n >= 1; n-- {
+		if r := inForce(sr.prefixes[code[:n]], d); r != nil {
 			return r, true
 		}
 	}

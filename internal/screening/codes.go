@@ -16,7 +16,7 @@ func (st *state) diagnoses() {
 		path := claim.DxCodePath(i)
 		mapped := false
 		st.dxID[i] = -1
-		for k, d := range st.dates[i] {
+		for k, d := range st.datesOf(i) {
 			r := st.s.snap.Lookup(dx.System, dx.Code, d)
 			if k == 0 {
 				st.dxID[i] = r.ID

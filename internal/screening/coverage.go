@@ -29,7 +29,7 @@ func (st *state) coverage() {
 			"no "+sys+" release covering "+d.String()+" is loaded; the claim is held and will be screened in full once it is"))
 	}
 	for i, dx := range c.Diagnoses {
-		for _, d := range st.dates[i] {
+		for _, d := range st.datesOf(i) {
 			check(dx.System, d, 0, claim.DxCodePath(i))
 		}
 	}

@@ -23,10 +23,10 @@ func (st *state) editors() {
 	st.dxDuplicate()
 	var usedMCE, usedTab *codeset.Release // recorded once, not per diagnosis
 	for i, dx := range c.Diagnoses {
-		if dx.System != claim.ICD10CM || len(st.dates[i]) == 0 {
+		if dx.System != claim.ICD10CM || len(st.datesOf(i)) == 0 {
 			continue
 		}
-		d := st.dates[i][0]
+		d := st.datesOf(i)[0]
 		flags, mce := st.s.snap.MCEFlagsAt(st.dxID[i], d)
 		if mce != nil && mce != usedMCE {
 			usedMCE = mce
@@ -133,7 +133,7 @@ func (st *state) ageDate(i int) civil.Date {
 	if st.c.Form == claim.Institutional && st.c.StatementPeriod != nil && st.c.StatementPeriod.From.OK {
 		return st.c.StatementPeriod.From.Day
 	}
-	return st.dates[i][0]
+	return st.datesOf(i)[0]
 }
 
 // ageOn is the age in whole years of someone born on birth, on day.
@@ -178,9 +178,9 @@ func (st *state) excludes1() {
 	var tab *codeset.Tabular
 	var d civil.Date // a date the Tabular List in use is in force on
 	for i := range dxs {
-		if dxs[i].System == claim.ICD10CM && len(st.dates[i]) > 0 {
-			if tab, _ = st.s.snap.TabularOn(st.dates[i][0]); tab != nil {
-				d = st.dates[i][0]
+		if dxs[i].System == claim.ICD10CM && len(st.datesOf(i)) > 0 {
+			if tab, _ = st.s.snap.TabularOn(st.datesOf(i)[0]); tab != nil {
+				d = st.datesOf(i)[0]
 				break
 			}
 		}
@@ -200,10 +200,10 @@ func (st *state) excludes1() {
 		return
 	}
 	for j := 1; j < len(dxs); j++ {
-		if dxs[j].System != claim.ICD10CM || len(st.dates[j]) == 0 {
+		if dxs[j].System != claim.ICD10CM || len(st.datesOf(j)) == 0 {
 			continue
 		}
-		if t, _ := st.s.snap.TabularOn(st.dates[j][0]); t != tab {
+		if t, _ := st.s.snap.TabularOn(st.datesOf(j)[0]); t != tab {
 			continue
 		}
 		for i := 0; i < j; i++ {

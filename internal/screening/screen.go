@@ -1,6 +1,8 @@
 package screening
 
 import (
+	"slices"
+
 	"github.com/claimscreen/claimscreen/internal/civil"
 	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/codeset"
@@ -78,8 +80,12 @@ type state struct {
 	s *Screener
 	c *claim.Claim
 	d Decision
-	// dates[i] are the dates diagnosis i is checked on.
-	dates [][]civil.Date
+	// The dates diagnosis i is checked on (datesOf) are dateSpan[i] of
+	// dateArr, or of dateMore when the claim needs more room: values, not
+	// slices, so that the state stays on the stack and costs no allocation.
+	dateArr  [16]civil.Date
+	dateMore []civil.Date
+	dateSpan [claim.MaxDiagnosesInstitutional][2]uint16
 	// dxID[i] is diagnosis i's ICD-10-CM code id from its first lookup (-1:
 	// not looked up, or no release has it).
 	dxID [claim.MaxDiagnosesInstitutional]int32
@@ -87,7 +93,12 @@ type state struct {
 	charted bool
 }
 
-func (st *state) add(f rule.Finding) { st.d.Findings = append(st.d.Findings, f) }
+func (st *state) add(f rule.Finding) {
+	if cap(st.d.Findings) == 0 {
+		st.d.Findings = make([]rule.Finding, 0, 2) // one allocation for most claims
+	}
+	st.d.Findings = append(st.d.Findings, f)
+}
 
 func (st *state) has(sev rule.Severity) bool {
 	for _, f := range st.d.Findings {
@@ -132,49 +143,77 @@ func (st *state) finish() Decision {
 // dxDates works out the dates each diagnosis is checked on: for an
 // institutional claim the statement period's last day; for a professional
 // claim the dates of the lines that point to it (all line dates when none
-// does).
+// does). The decoder keeps at most MaxDiagnosesInstitutional diagnoses.
 func (st *state) dxDates() {
 	c := st.c
-	st.dates = make([][]civil.Date, len(c.Diagnoses))
+	n := len(c.Diagnoses)
 	if c.Form == claim.Institutional {
 		if c.StatementPeriod != nil && c.StatementPeriod.Through.OK {
-			one := []civil.Date{c.StatementPeriod.Through.Day}
-			for i := range st.dates {
-				st.dates[i] = one
-			}
+			st.dateArr[0] = c.StatementPeriod.Through.Day
+			st.share(1, n)
 		}
 		return
 	}
-	var all []civil.Date
+	var buf [len(state{}.dateArr)]civil.Date
+	all := buf[:0]
 	for li := range c.Lines {
 		if d, ok := c.LineDate(li); ok {
 			all = addDate(all, d)
 		}
 	}
+	if len(all) > len(st.dateArr) {
+		st.dateMore = slices.Clone(all)
+	} else {
+		copy(st.dateArr[:], all)
+	}
 	if len(all) <= 1 {
 		// One date for the whole claim (the common case): every diagnosis
 		// shares it.
-		for i := range st.dates {
-			st.dates[i] = all
-		}
+		st.share(len(all), n)
 		return
 	}
-	for li := range c.Lines {
-		d, ok := c.LineDate(li)
-		if !ok {
-			continue
-		}
-		for _, p := range c.Lines[li].Pointers {
-			if p >= 1 && p <= len(c.Diagnoses) {
-				st.dates[p-1] = addDate(st.dates[p-1], d)
+	// Several dates: each diagnosis gets those of the lines pointing to
+	// it, after the claim's own list.
+	vals := append(make([]civil.Date, 0, 2*len(all)+n), all...)
+	for i := range n {
+		lo := len(vals)
+		for li := range c.Lines {
+			d, ok := c.LineDate(li)
+			if !ok {
+				continue
+			}
+			for _, p := range c.Lines[li].Pointers {
+				if p == i+1 {
+					if !slices.Contains(vals[lo:], d) {
+						vals = append(vals, d)
+					}
+					break
+				}
 			}
 		}
-	}
-	for i := range st.dates {
-		if st.dates[i] == nil {
-			st.dates[i] = all
+		if len(vals) == lo {
+			st.dateSpan[i] = [2]uint16{0, uint16(len(all))} // no line points to it
+		} else {
+			st.dateSpan[i] = [2]uint16{uint16(lo), uint16(len(vals))}
 		}
 	}
+	st.dateMore = vals
+}
+
+// share gives each of the n diagnoses the claim's first k dates.
+func (st *state) share(k, n int) {
+	for i := range n {
+		st.dateSpan[i] = [2]uint16{0, uint16(k)}
+	}
+}
+
+// datesOf returns the dates diagnosis i is checked on.
+func (st *state) datesOf(i int) []civil.Date {
+	sp := st.dateSpan[i]
+	if st.dateMore != nil {
+		return st.dateMore[sp[0]:sp[1]]
+	}
+	return st.dateArr[sp[0]:sp[1]]
 }
 
 func addDate(ds []civil.Date, d civil.Date) []civil.Date {

@@ -137,7 +137,7 @@ func (st *state) revisionRule() {
 		if d.Code == "" {
 			continue
 		}
-		for _, day := range st.dates[i] {
+		for _, day := range st.datesOf(i) {
 			if d.System == claim.ICD9CM && day >= claim.ICD10Start {
 				st.add(rule.NewDx(rule.DxWrongRevision, i == 0, claim.DxCodePath(i), d.Code,
 					dotted(d.System, d.Code)+" is an ICD-9-CM code; services on or after 2015-10-01 ("+day.String()+") are coded in ICD-10-CM"))
