@@ -12,7 +12,6 @@
 package claim
 
 import (
-	"strings"
 	"time"
 
 	"github.com/claimscreen/claimscreen/internal/civil"
@@ -249,30 +248,34 @@ func ValidICD9Shape(code string) bool {
 // NormalizeCode upper-cases code and drops dots and spaces, the forms in
 // which codes arrive. It returns code itself when nothing changes.
 func NormalizeCode(code string) string {
-	clean := true
-	for i := 0; i < len(code); i++ {
-		c := code[i]
-		if c == '.' || c == ' ' || (c >= 'a' && c <= 'z') {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if isNormal(code) {
 		return code
 	}
-	var b strings.Builder
-	b.Grow(len(code))
+	return string(appendNormal(make([]byte, 0, len(code)), code))
+}
+
+// isNormal reports whether NormalizeCode leaves code as it is.
+func isNormal(code string) bool {
 	for i := 0; i < len(code); i++ {
-		c := code[i]
-		switch {
-		case c == '.' || c == ' ':
-		case c >= 'a' && c <= 'z':
-			b.WriteByte(c - 'a' + 'A')
-		default:
-			b.WriteByte(c)
+		if c := code[i]; c == '.' || c == ' ' || (c >= 'a' && c <= 'z') {
+			return false
 		}
 	}
-	return b.String()
+	return true
+}
+
+// appendNormal appends code normalised to dst.
+func appendNormal(dst []byte, code string) []byte {
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; {
+		case c == '.' || c == ' ':
+		case c >= 'a' && c <= 'z':
+			dst = append(dst, c-'a'+'A')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

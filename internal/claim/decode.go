@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -81,12 +82,22 @@ func (d *Decoder) Decode(msg []byte, received time.Time) (*Claim, []rule.Finding
 	if !utf8.Valid(msg) {
 		return nil, nil, &DecodeError{ReasonMalformed, "message is not valid UTF-8"}
 	}
-	if depth := jsonDepth(msg); depth > d.lim.MaxDepth {
-		return nil, nil, &DecodeError{ReasonMalformed, fmt.Sprintf("JSON is nested %d deep, more than the limit of %d", depth, d.lim.MaxDepth)}
-	}
+	// The nesting is measured on the parsed values (a walk over ~100 of
+	// them, cheaper than a scan of every byte); when the parser gives up,
+	// on the bytes, so that too deep a message says so either way (the
+	// parser stops at 300 levels, and recurses no deeper).
 	p := d.parsers.Get()
 	defer d.parsers.Put(p)
 	v, err := p.ParseBytes(msg)
+	depth := 0
+	if err != nil {
+		depth = jsonDepth(msg)
+	} else {
+		depth = valueDepth(v)
+	}
+	if depth > d.lim.MaxDepth {
+		return nil, nil, &DecodeError{ReasonMalformed, fmt.Sprintf("JSON is nested %d deep, more than the limit of %d", depth, d.lim.MaxDepth)}
+	}
 	if err != nil {
 		return nil, nil, &DecodeError{ReasonMalformed, "message is not valid JSON"}
 	}
@@ -94,7 +105,7 @@ func (d *Decoder) Decode(msg []byte, received time.Time) (*Claim, []rule.Finding
 	if err != nil {
 		return nil, nil, &DecodeError{ReasonMalformed, "message is not a JSON object"}
 	}
-	w := walker{lim: d.lim, c: &Claim{}}
+	w := walker{lim: d.lim, c: &Claim{}, size: len(msg)/3 + 16}
 	if err := w.identity(obj); err != nil {
 		return nil, nil, err
 	}
@@ -107,6 +118,24 @@ var defaultDecoder = sync.OnceValue(func() *Decoder { return NewDecoder(Limits{}
 // Decode decodes with the default limits.
 func Decode(msg []byte, received time.Time) (*Claim, []rule.Finding, error) {
 	return defaultDecoder().Decode(msg, received)
+}
+
+// valueDepth is the nesting of v: 1 for an object or array of scalars.
+func valueDepth(v *fastjson.Value) int {
+	m := 0
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		o.Visit(func(_ []byte, x *fastjson.Value) { m = max(m, valueDepth(x)) })
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		for _, x := range a {
+			m = max(m, valueDepth(x))
+		}
+	default:
+		return 0
+	}
+	return m + 1
 }
 
 // jsonDepth returns the deepest nesting of arrays and objects in b, outside
@@ -182,6 +211,62 @@ type walker struct {
 	lim Limits
 	c   *Claim
 	fs  []rule.Finding
+	// arena holds the bytes of every string the claim keeps: one allocation
+	// a message rather than one a field. Bytes are only ever appended
+	// after those taken; a string made from it is never written again.
+	arena []byte
+	size  int // room of a new arena: part of the message's length
+	// Backing for the lines' pointers and modifiers (take).
+	ints []int
+	strs []string
+}
+
+// take returns an empty slice with room for n, from buf's backing array
+// (a new one of at least chunk when it is full): many lines' slices to one
+// allocation. The room is capped, so an append never reaches the next.
+func take[T any](buf *[]T, n, chunk int) []T {
+	if n == 0 {
+		return []T{}
+	}
+	if cap(*buf)-len(*buf) < n {
+		*buf = make([]T, 0, max(n, chunk))
+	}
+	l := len(*buf)
+	*buf = (*buf)[:l+n]
+	return (*buf)[l : l : l+n]
+}
+
+// keep returns b as a string held in the arena.
+func (w *walker) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	w.reserve(len(b))
+	start := len(w.arena)
+	w.arena = append(w.arena, b...)
+	return unsafe.String(&w.arena[start], len(b))
+}
+
+// reserve makes room for n more bytes, in a new arena when the one in use
+// is full (the strings already made keep the old one).
+func (w *walker) reserve(n int) {
+	if cap(w.arena)-len(w.arena) < n {
+		w.arena = make([]byte, 0, max(w.size, n, 64))
+	}
+}
+
+// normalize is NormalizeCode with the result held in the arena.
+func (w *walker) normalize(code string) string {
+	if isNormal(code) {
+		return code
+	}
+	w.reserve(len(code))
+	start := len(w.arena)
+	w.arena = appendNormal(w.arena, code)
+	if len(w.arena) == start {
+		return ""
+	}
+	return unsafe.String(&w.arena[start], len(w.arena)-start)
 }
 
 func (w *walker) missing(line int, path, what string) {
@@ -241,7 +326,7 @@ func (w *walker) str(line int, path string, v *fastjson.Value) (string, bool) {
 			return "", false
 		}
 	}
-	return string(b), true
+	return w.keep(b), true
 }
 
 func (w *walker) date(line int, path string, v *fastjson.Value) Date {
@@ -292,22 +377,28 @@ func parseMoney(s string) (int64, bool) {
 
 // code reads a code string and normalises it.
 func (w *walker) code(line int, path string, v *fastjson.Value) (string, bool) {
+	n, _, ok := w.codeRaw(line, path, v)
+	return n, ok
+}
+
+// codeRaw is code, and the code as written.
+func (w *walker) codeRaw(line int, path string, v *fastjson.Value) (string, string, bool) {
 	s, ok := w.str(line, path, v)
 	if !ok {
-		return "", false
+		return "", "", false
 	}
-	n := NormalizeCode(s)
+	n := w.normalize(s)
 	for i := 0; i < len(n); i++ {
 		if c := n[i]; !isUpper(c) && !isDigit(c) {
 			w.invalid(line, path, s, path+" may hold only letters, digits and dots")
-			return "", false
+			return "", "", false
 		}
 	}
 	if n == "" {
 		w.missing(line, path, path)
-		return "", false
+		return "", "", false
 	}
-	return n, true
+	return n, s, true
 }
 
 func (w *walker) null(line int, path string) {
@@ -407,7 +498,7 @@ func (w *walker) identity(o *fastjson.Object) error {
 	if id == nil || id.Type() != fastjson.TypeString {
 		return &DecodeError{ReasonMalformed, "claim_id is missing or not a string"}
 	}
-	s := string(id.GetStringBytes())
+	s := w.keep(id.GetStringBytes())
 	if len(s) < 1 || len(s) > MaxClaimID {
 		return &DecodeError{ReasonMalformed, fmt.Sprintf("claim_id must be 1 to %d characters", MaxClaimID)}
 	}
@@ -420,7 +511,7 @@ func (w *walker) identity(o *fastjson.Object) error {
 	if org == nil || org.Type() != fastjson.TypeString {
 		return &DecodeError{ReasonMalformed, "originator_id is missing or not a string"}
 	}
-	os := string(org.GetStringBytes())
+	os := w.keep(org.GetStringBytes())
 	if !ValidOriginatorID(os) {
 		return &DecodeError{ReasonMalformed, "originator_id must match " + OriginatorIDPattern}
 	}
@@ -626,9 +717,7 @@ func (w *walker) dx(i int, v *fastjson.Value) Dx {
 		switch k {
 		case 0:
 			hasCode = true
-			if d.Code, _ = w.code(0, ps.code, v); d.Code != "" {
-				raw = string(v.GetStringBytes())
-			}
+			d.Code, raw, _ = w.codeRaw(0, ps.code, v)
 		case 1:
 			if s, ok := w.str(0, ps.system, v); ok {
 				if s != ICD10CM && s != ICD9CM {
@@ -712,7 +801,7 @@ func (w *walker) line(i int, v *fastjson.Value) {
 			if len(a) > MaxDiagnosesInstitutional {
 				a = a[:MaxDiagnosesInstitutional]
 			}
-			l.Pointers = make([]int, 0, len(a))
+			l.Pointers = take(&w.ints, len(a), 2*len(w.c.Lines))
 			for j, pv := range a {
 				p, err := pv.Int()
 				if err != nil || pv.Type() != fastjson.TypeNumber {
@@ -750,9 +839,7 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 		switch k {
 		case 0:
 			hasCode = true
-			if l.Procedure.Code, _ = w.code(n, ps.procCode, v); l.Procedure.Code != "" {
-				raw = string(v.GetStringBytes())
-			}
+			l.Procedure.Code, raw, _ = w.codeRaw(n, ps.procCode, v)
 		case 1:
 			a, ok := w.array(n, ps.procMods, v)
 			if !ok {
@@ -762,7 +849,7 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 				w.invalid(n, ps.procMods, "", fmt.Sprintf("%d modifiers on one line; at most %d are allowed", len(a), MaxModifiers))
 				a = a[:MaxModifiers]
 			}
-			l.Procedure.Modifiers = make([]string, 0, len(a))
+			l.Procedure.Modifiers = take(&w.strs, len(a), len(w.c.Lines))
 			for j, mv := range a {
 				mp := ModPath(i, j)
 				m, ok := w.code(n, mp, mv)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/claimscreen/claimscreen/internal/rule"
 )
 
@@ -255,5 +257,27 @@ func TestJSONDepthMatchesReference(t *testing.T) {
 		if got, want := jsonDepth(b), depthReference(b); got != want {
 			t.Fatalf("jsonDepth(%q) = %d, reference %d", b, got, want)
 		}
+	}
+}
+
+// TestValueDepthMatchesBytes: on valid JSON, the depth measured on the
+// parsed values is the depth of the bytes.
+func TestValueDepthMatchesBytes(t *testing.T) {
+	var p fastjson.Parser
+	for _, s := range []string{`{}`, `[]`, `1`, `"[["`, `[[{}]]`, `{"a":"[[[["}`, `{"a":[1,{"b":[[]]}],"c":{}}`, `[{"k":["v\\","w"]}]`, good} {
+		v, err := p.Parse(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if got, want := valueDepth(v), jsonDepth([]byte(s)); got != want {
+			t.Errorf("valueDepth(%s) = %d, bytes %d", s, got, want)
+		}
+	}
+	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
+	if _, _, err := NewDecoder(Limits{MaxDepth: 1000}).Decode([]byte(deep), recv); err == nil {
+		t.Fatal("a 400-deep array decoded")
+	}
+	if _, _, err := Decode([]byte(deep), recv); err == nil || !strings.Contains(err.Error(), "nested 400 deep") {
+		t.Fatalf("got %v", err)
 	}
 }

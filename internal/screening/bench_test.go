@@ -87,6 +87,28 @@ func benchRules(b *testing.B, uniform, editors bool) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
 }
 
+// BenchmarkDecode decodes the generator's claim.v1 messages: the
+// decoder alone.
+func BenchmarkDecode(b *testing.B) {
+	_, msgs := benchClaims(b, 4096, false, false)
+	dec := claim.NewDecoder(claim.Limits{})
+	now := time.Now()
+	var bytes int
+	for _, m := range msgs {
+		bytes += len(m)
+	}
+	b.SetBytes(int64(bytes / len(msgs)))
+	b.ReportAllocs()
+	runtime.GC()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := dec.Decode(msgs[i%len(msgs)], now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}
+
 // BenchmarkDecodeAndRules decodes and screens claim.v1 messages.
 func BenchmarkDecodeAndRules(b *testing.B) { benchDecodeAndRules(b, false) }
 

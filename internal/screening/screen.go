@@ -91,6 +91,9 @@ type state struct {
 	dxID [claim.MaxDiagnosesInstitutional]int32
 	// charted is set once the chart's version is recorded.
 	charted bool
+	// The chart's rows of chartSystem, the system last looked up.
+	chartSystem string
+	chartRows   *crosswalk.System
 }
 
 func (st *state) add(f rule.Finding) {
