@@ -55,12 +55,13 @@ type Chart struct {
 	SHA256  string
 	Rows    []Row
 
-	systems map[string]*sysRows
+	systems map[string]*System
 }
 
-// sysRows indexes one system's rows. A lookup hashes the system once and
-// then the code alone (string keys hash faster than a struct of two).
-type sysRows struct {
+// System indexes one system's rows. A lookup hashes the system once and
+// then the code alone (string keys hash faster than a struct of two); a
+// caller looking up many codes of one system keeps its System.
+type System struct {
 	exact    map[string][]*Row
 	prefixes map[string][]*Row
 	ranges   []*Row // narrowest first
@@ -237,7 +238,7 @@ func parseRow(rec []string) (Row, error) {
 }
 
 func build(version string, sources []string, sum string, rows []Row) (*Chart, error) {
-	c := &Chart{Version: version, Sources: sources, SHA256: sum, Rows: rows, systems: map[string]*sysRows{}}
+	c := &Chart{Version: version, Sources: sources, SHA256: sum, Rows: rows, systems: map[string]*System{}}
 	seen := map[string][]*Row{}
 	for i := range c.Rows {
 		r := &c.Rows[i]
@@ -250,7 +251,7 @@ func build(version string, sources []string, sum string, rows []Row) (*Chart, er
 		seen[id] = append(seen[id], r)
 		sr := c.systems[r.System]
 		if sr == nil {
-			sr = &sysRows{exact: map[string][]*Row{}, prefixes: map[string][]*Row{}}
+			sr = &System{exact: map[string][]*Row{}, prefixes: map[string][]*Row{}}
 			c.systems[r.System] = sr
 		}
 		switch r.kind {
@@ -301,7 +302,15 @@ func digit36(c byte) uint64 {
 // Lookup returns the chart row that maps code (normalised) of system on d:
 // exact, then the narrowest range, then the longest prefix.
 func (c *Chart) Lookup(system, code string, d civil.Date) (*Row, bool) {
-	sr := c.systems[system]
+	return c.System(system).Lookup(code, d)
+}
+
+// System returns system's rows; nil (a System without rows) when the chart
+// has none.
+func (c *Chart) System(system string) *System { return c.systems[system] }
+
+// Lookup is Chart.Lookup within one system.
+func (sr *System) Lookup(code string, d civil.Date) (*Row, bool) {
 	if sr == nil {
 		return nil, false
 	}
