@@ -49,14 +49,16 @@ type Result struct {
 // concurrent use, and lookups allocate nothing.
 type Snapshot struct {
 	releases []*Release
-	systems  map[string]*sysIndex
+	systems  map[string]*SystemIndex
 	ptp      map[string]*ptpIndex // by system
 	mue      map[string][]*mueIndex
 	mce      []*mceIndex // by version, newest first
 	tabular  []*tabIndex // in order of preference for a date
 }
 
-type sysIndex struct {
+// SystemIndex is one system's codes in a snapshot; a caller looking up
+// many codes of one system keeps it (Snapshot.System).
+type SystemIndex struct {
 	ids  *idMap
 	rels []*relIndex // in order of preference for a date
 }
@@ -104,7 +106,7 @@ type mueIndex struct {
 // NewSnapshot indexes releases. Two releases with the same system, version
 // and part are an error: versions are kept side by side, never merged.
 func NewSnapshot(rels []*Release) (*Snapshot, error) {
-	s := &Snapshot{systems: map[string]*sysIndex{}, ptp: map[string]*ptpIndex{}, mue: map[string][]*mueIndex{}}
+	s := &Snapshot{systems: map[string]*SystemIndex{}, ptp: map[string]*ptpIndex{}, mue: map[string][]*mueIndex{}}
 	byKey := map[string]*Release{}
 	bySys := map[string][]*Release{}
 	for _, r := range rels {
@@ -133,7 +135,7 @@ func NewSnapshot(rels []*Release) (*Snapshot, error) {
 	if len(bySys[MCE])+len(bySys[ICD10CMTabular]) > 0 {
 		icd := s.systems[ICD10CM]
 		if icd == nil {
-			icd = &sysIndex{ids: newIDMap()}
+			icd = &SystemIndex{ids: newIDMap()}
 			s.systems[ICD10CM] = icd
 		}
 		s.mce = buildMCE(bySys[MCE], icd.ids)
@@ -188,8 +190,8 @@ func (s *Snapshot) dropRows() {
 	}
 }
 
-func buildSys(rs []*Release) *sysIndex {
-	ix := &sysIndex{ids: newIDMap()}
+func buildSys(rs []*Release) *SystemIndex {
+	ix := &SystemIndex{ids: newIDMap()}
 	codeIDs := make([][]int32, len(rs))
 	for i, r := range rs {
 		codeIDs[i] = make([]int32, len(r.Codes))
@@ -316,7 +318,7 @@ func (s *Snapshot) Covers(system string, d civil.Date) *Release {
 	return nil
 }
 
-func (ix *sysIndex) inForce(d civil.Date) *relIndex {
+func (ix *SystemIndex) inForce(d civil.Date) *relIndex {
 	for _, ri := range ix.rels {
 		if ri.rel.Coverage.Contains(d) {
 			return ri
@@ -328,7 +330,14 @@ func (ix *sysIndex) inForce(d civil.Date) *relIndex {
 // Lookup says whether code (normalised: upper case, no dot) is valid for
 // system on d, and in which release.
 func (s *Snapshot) Lookup(system, code string, d civil.Date) Result {
-	ix := s.systems[system]
+	return s.System(system).Lookup(code, d)
+}
+
+// System returns system's index, nil when no release of it is loaded.
+func (s *Snapshot) System(system string) *SystemIndex { return s.systems[system] }
+
+// Lookup is Snapshot.Lookup within one system.
+func (ix *SystemIndex) Lookup(code string, d civil.Date) Result {
 	if ix == nil {
 		return Result{}
 	}

@@ -17,7 +17,7 @@ func (st *state) diagnoses() {
 		mapped := false
 		st.dxID[i] = -1
 		for k, d := range st.datesOf(i) {
-			r := st.s.snap.Lookup(dx.System, dx.Code, d)
+			r := st.lookup(dx.System, dx.Code, d)
 			if k == 0 {
 				st.dxID[i] = r.ID
 			}
@@ -114,7 +114,7 @@ func (st *state) lines() {
 		d, _ := c.LineDate(i)
 		n := i + 1
 		px := l.Procedure
-		r := st.s.snap.Lookup(px.System, px.Code, d)
+		r := st.lookup(px.System, px.Code, d)
 		if r.Release != nil {
 			st.d.Codesets.add(r.Release.System, r.Release.Version)
 		}
@@ -137,7 +137,7 @@ func (st *state) lines() {
 		}
 		for j, m := range px.Modifiers {
 			sys := claim.ModifierSystem(m)
-			r := st.s.snap.Lookup(sys, m, d)
+			r := st.lookup(sys, m, d)
 			if r.Release != nil {
 				st.d.Codesets.add(r.Release.System, r.Release.Version)
 			}
@@ -154,7 +154,7 @@ func (st *state) lines() {
 		if pos == "" {
 			continue
 		}
-		r = st.s.snap.Lookup("POS", pos, d)
+		r = st.lookup("POS", pos, d)
 		if r.Release != nil {
 			st.d.Codesets.add(r.Release.System, r.Release.Version)
 		}

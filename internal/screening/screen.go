@@ -91,9 +91,21 @@ type state struct {
 	dxID [claim.MaxDiagnosesInstitutional]int32
 	// charted is set once the chart's version is recorded.
 	charted bool
+	// The snapshot's index of codeSystem, the system last looked up.
+	codeSystem string
+	codeIndex  *codeset.SystemIndex
 	// The chart's rows of chartSystem, the system last looked up.
 	chartSystem string
 	chartRows   *crosswalk.System
+}
+
+// lookup is Snapshot.Lookup, the system's index kept from one code to
+// the next (a claim's codes come system by system).
+func (st *state) lookup(system, code string, d civil.Date) codeset.Result {
+	if st.codeIndex == nil || st.codeSystem != system {
+		st.codeSystem, st.codeIndex = system, st.s.snap.System(system)
+	}
+	return st.codeIndex.Lookup(code, d)
 }
 
 func (st *state) add(f rule.Finding) {
