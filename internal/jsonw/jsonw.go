@@ -9,18 +9,38 @@ import (
 	"strconv"
 )
 
-// String appends s as encoding/json writes it: printable ASCII other than
-// the characters it escapes as it is, anything else through encoding/json
-// itself (HTML escapes, control characters, invalid UTF-8, U+2028/9).
+// String appends s as encoding/json writes it: printable ASCII as it is,
+// with `"` and `\` escaped and `<`, `>`, `&` written as encoding/json's
+// \u escapes; anything else (control characters, non-ASCII, invalid UTF-8,
+// U+2028/9) through encoding/json itself.
 func String(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
+	start := len(b)
 	b = append(b, '"')
-	b = append(b, s...)
+	from := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var esc string
+		switch {
+		case c < 0x20 || c > 0x7e:
+			q, _ := json.Marshal(s)
+			return append(b[:start], q...)
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c == '<':
+			esc = `\u003c`
+		case c == '>':
+			esc = `\u003e`
+		case c == '&':
+			esc = `\u0026`
+		default:
+			continue
+		}
+		b = append(append(b, s[from:i]...), esc...)
+		from = i + 1
+	}
+	b = append(b, s[from:]...)
 	return append(b, '"')
 }
 

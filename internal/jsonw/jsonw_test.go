@@ -46,3 +46,14 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkString writes a finding's message with quotes in it, as the
+// Excludes1 and manifestation messages have.
+func BenchmarkString(b *testing.B) {
+	s := `E11.9 and E10.9 are an Excludes1 pair (at E11: "type 1 diabetes mellitus (E10.-)"): they are not reported together unless the conditions are unrelated`
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = String(buf[:0], s)
+	}
+}
