@@ -181,7 +181,7 @@ func (w *writer) line(c Claim, ls LineStatus, day string) {
 		return
 	}
 	l := c.Lines[ls.Index]
-	comp := string(w.sep.Component)
+	comp := sepString(w.sep.Component)
 	proc := "NU" + comp + l.Revenue
 	if l.Procedure != "" {
 		q := l.Qualifier

@@ -70,13 +70,13 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 			for _, e := range f.Elements {
 				pos := strconv.Itoa(e.Position)
 				if e.Component > 0 {
-					pos += string(w.sep.Component) + strconv.Itoa(e.Component)
+					pos += sepString(w.sep.Component) + strconv.Itoa(e.Component)
 				}
 				ref := e.Ref
 				if !allDigits(ref) {
 					ref = "" // IK402 is a number: a composite (C023) has none
 				}
-				w.seg("IK4", pos, ref, e.Code, strings.ReplaceAll(e.Value, string(w.sep.Component), " "))
+				w.seg("IK4", pos, ref, e.Code, strings.ReplaceAll(e.Value, sepString(w.sep.Component), " "))
 			}
 		}
 		if r.Refused != "" && !r.found(r.RefusedSegment) {
@@ -171,7 +171,7 @@ func (w *writer) seg(id string, elems ...string) {
 	for i, e := range elems {
 		elems[i] = w.sep.text(e)
 	}
-	w.body = append(w.body, id+string(w.sep.Element)+strings.Join(elems, string(w.sep.Element)))
+	w.body = append(w.body, id+sepString(w.sep.Element)+strings.Join(elems, sepString(w.sep.Element)))
 }
 
 // text is s fit to be an element's value: an element separator, segment
@@ -198,7 +198,7 @@ func (sep Separators) text(s string) string {
 
 // finish wraps the set in ST/SE (ST already written), GS/GE and ISA/IEA.
 func (w *writer) finish(functional string, g *Group, version string) []byte {
-	ic, e := w.ic, string(w.sep.Element)
+	ic, e := w.ic, sepString(w.sep.Element)
 	var b strings.Builder
 	term := replyISA(&b, ic, w.sep)
 	gs := []string{"GS", functional, g.Receiver, g.Sender, g.GS.E(4), g.GS.E(5), g.Control, "X", version}
@@ -219,13 +219,13 @@ func (w *writer) finish(functional string, g *Group, version string) []byte {
 // receiver swapped, every element at its fixed width (whatever the input's
 // were), and returns the segment terminator to write after each segment.
 func replyISA(b *strings.Builder, ic *Interchange, sep Separators) string {
-	term := string(sep.Segment) + "\n"
+	term := sepString(sep.Segment) + "\n"
 	if sep.Segment == '\n' {
 		term = "\n"
 	}
 	rep := "^"
 	if sep.Repetition != 0 {
-		rep = string(sep.Repetition)
+		rep = sepString(sep.Repetition)
 	}
 	usage := ic.Usage
 	if usage != "P" {
@@ -237,8 +237,8 @@ func replyISA(b *strings.Builder, ic *Interchange, sep Separators) string {
 	for i := range isa {
 		isa[i] = sep.text(isa[i])
 	}
-	isa = append(isa, rep, "00501", replyControl(ic), "0", usage, string(sep.Component))
-	b.WriteString(strings.Join(isa, string(sep.Element)) + term)
+	isa = append(isa, rep, "00501", replyControl(ic), "0", usage, sepString(sep.Component))
+	b.WriteString(strings.Join(isa, sepString(sep.Element)) + term)
 	return term
 }
 
@@ -300,7 +300,7 @@ func TA1(ic *Interchange) []byte {
 		code, status = ic.Notes[0].Code, "R"
 	}
 	sep := replySeparators(ic.Separators)
-	e := string(sep.Element)
+	e := sepString(sep.Element)
 	var b strings.Builder
 	term := replyISA(&b, ic, sep)
 	b.WriteString(strings.Join([]string{"TA1", sep.text(pad(ic.Control, 9)), sep.text(pad(ic.ISA.E(9), 6)), sep.text(pad(ic.ISA.E(10), 4)), status, code}, e) + term)

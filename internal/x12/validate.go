@@ -334,7 +334,7 @@ func (gs *gseg) matches(seg Segment, sep Separators) bool {
 	}
 	v := seg.E(gs.key)
 	if gs.keyComp > 0 {
-		v, _, _ = strings.Cut(v, string(sep.Component))
+		v, _, _ = strings.Cut(v, sepString(sep.Component))
 	}
 	return gs.keyCodes[v]
 }
@@ -370,7 +370,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			add(e.seq, 0, e.ref, IK4NotUsed, "")
 			continue
 		}
-		if n := strings.Count(v, string(w.sep.Component)) + 1; n > len(e.comp) {
+		if n := strings.Count(v, sepString(w.sep.Component)) + 1; n > len(e.comp) {
 			add(e.seq, len(e.comp)+1, e.ref, IK4TooManyComps, "")
 		}
 		rest, at := v, 1 // the components, one by one
@@ -378,7 +378,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			cv := ""
 			for at <= c.seq && rest != "" {
 				var next string
-				cv, next, _ = strings.Cut(rest, string(w.sep.Component))
+				cv, next, _ = strings.Cut(rest, sepString(w.sep.Component))
 				if at < c.seq {
 					cv = ""
 				}

@@ -51,7 +51,7 @@ func (s Segment) AppendComponents(dst []string, i int, sep Separators) []string 
 		return dst
 	}
 	for {
-		c, rest, more := strings.Cut(e, string(sep.Component))
+		c, rest, more := strings.Cut(e, sepString(sep.Component))
 		dst = append(dst, c)
 		if !more {
 			return dst
@@ -213,7 +213,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			return nil, 0, &Error{pos + at, fmt.Sprintf("the ISA is not the fixed 106 bytes: byte %d is %q, not the element separator %q", at, isa[at], sep.Element)}
 		}
 	}
-	fields := strings.Split(isa[:104], string(sep.Element))
+	fields := strings.Split(isa[:104], sepString(sep.Element))
 	if len(fields) != 17 {
 		return nil, 0, &Error{pos, fmt.Sprintf("the ISA has %d elements, not 16, with element separator %q", len(fields)-1, sep.Element)}
 	}
@@ -394,10 +394,10 @@ func (w *window[T]) done(run []T) []T {
 // that grow and are copied, garbage the collector then scans.
 func (p *slabPool) presize(rest string, sep Separators) {
 	if cap(p.segs.buf)-len(p.segs.buf) < 64 {
-		p.segs.buf = make([]Segment, 0, strings.Count(rest, string(sep.Segment))+1)
+		p.segs.buf = make([]Segment, 0, strings.Count(rest, sepString(sep.Segment))+1)
 	}
 	if len(p.cur) < 256 {
-		if n := strings.Count(rest, string(sep.Element)) + strings.Count(rest, string(sep.Segment)) + 1; n > slabSize {
+		if n := strings.Count(rest, sepString(sep.Element)) + strings.Count(rest, sepString(sep.Segment)) + 1; n > slabSize {
 			p.cur = make([]string, n)
 		}
 	}
@@ -407,7 +407,7 @@ const slabSize = 4096
 
 // split splits raw at sep into elements taken from the slab.
 func (p *slabPool) split(raw string, sep byte) []string {
-	n := strings.Count(raw, string(sep)) + 1
+	n := strings.Count(raw, sepString(sep)) + 1
 	sl := p.get(n)
 	for i := 0; i < n-1; i++ {
 		j := strings.IndexByte(raw, sep)
@@ -443,3 +443,7 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// sepString is the separator c as a one-byte string (string(c) would be
+// the UTF-8 of rune c, two bytes for a separator above 0x7f).
+func sepString(c byte) string { return string([]byte{c}) }

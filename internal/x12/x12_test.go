@@ -15,9 +15,9 @@ import (
 
 // isa builds an ISA with control number ctl and the separators given.
 func isa(ctl string, el, comp, seg byte) string {
-	e := string(el)
+	e := sepString(el)
 	s := "ISA" + e + "00" + e + "          " + e + "00" + e + "          " + e + "ZZ" + e + "SUBMITTER01    " + e + "ZZ" + e + "PAYER01        " + e +
-		"251120" + e + "0930" + e + "^" + e + "00501" + e + ctl + e + "1" + e + "P" + e + string(comp) + string(seg)
+		"251120" + e + "0930" + e + "^" + e + "00501" + e + ctl + e + "1" + e + "P" + e + sepString(comp) + sepString(seg)
 	if len(s) != isaLen {
 		panic(fmt.Sprintf("isa is %d bytes", len(s)))
 	}
@@ -389,5 +389,22 @@ func TestClaimJSONIsEncodingJSONs(t *testing.T) {
 		if want, _ := json.Marshal(&v); !bytes.Equal(c.JSON, want) {
 			t.Fatalf("mapped %s\nwant   %s", c.JSON, want)
 		}
+	}
+}
+
+// TestSeparatorAbove7F: a separator byte above 0x7f is one byte, as any
+// other (string(byte) would have made it the two-byte UTF-8 of a rune).
+func TestSeparatorAbove7F(t *testing.T) {
+	in := isa("000000201", '*', 0xA6, '~') + "GS*HC*A*B*20250101*0000*1*X*005010X222A1~ST*837*1~CLM*X*1***11\xa6B\xa61~SE*3*1~GE*1*1~IEA*1*000000201~"
+	ics, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := ics[0].Groups[0].Sets[0]
+	if len(ics[0].Notes) > 0 || len(set.Errors) > 0 || len(set.Segments) != 1 {
+		t.Fatalf("notes %v, errors %v, %d segments", ics[0].Notes, set.Errors, len(set.Segments))
+	}
+	if got := set.Segments[0].AppendComponents(nil, 5, ics[0].Separators); strings.Join(got, ",") != "11,B,1" {
+		t.Fatalf("CLM05 components %q", got)
 	}
 }
