@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/config"
@@ -37,6 +36,12 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	}
 	if *codesets == "" {
 		return fmt.Errorf("%w: --codesets DIR is required", errUsage)
+	}
+	if err := checkOriginatorFlag(*originator); err != nil {
+		return err
+	}
+	if *originator != "" && *registry != "" {
+		return fmt.Errorf("%w: --originator and --registry exclude each other", errUsage)
 	}
 	cfg, policy, err := config.Load(*cfgPath)
 	if err != nil {
@@ -73,30 +78,13 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	out := bufio.NewWriterSize(s.out, 64<<10)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	if *originator != "" && !claim.ValidOriginatorID(*originator) {
-		return fmt.Errorf("%w: --originator %q must match %s", errUsage, *originator, claim.OriginatorIDPattern)
-	}
-	if *originator != "" && *registry != "" {
-		return fmt.Errorf("%w: --originator and --registry exclude each other", errUsage)
-	}
-	identify := func(ic *x12.Interchange, g *x12.Group) (string, bool) {
-		switch {
-		case *originator != "":
-			return *originator, true
-		case claim.ValidOriginatorID(ic.Sender):
-			return ic.Sender, true
-		}
-		return "X12-SENDER", true
-	}
+	var table *originators.Table
 	if *registry != "" {
-		table, err := originators.Load(*registry)
-		if err != nil {
+		if table, err = originators.Load(*registry); err != nil {
 			return err
 		}
-		identify = func(ic *x12.Interchange, g *x12.Group) (string, bool) {
-			return table.Sender(ic.SenderQualifier, ic.Sender, g.Sender)
-		}
 	}
+	identify := screenfile.FileIdentity(*originator, table)
 	for _, in := range inputs {
 		br := bufio.NewReaderSize(in.r, 64<<10)
 		if head, _ := br.Peek(512); x12.Looks(head) {
@@ -118,41 +106,37 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	return nil
 }
 
+// checkOriginatorFlag checks an --originator flag: empty, or a valid
+// originator id.
+func checkOriginatorFlag(id string) error {
+	if id != "" && !claim.ValidOriginatorID(id) {
+		return fmt.Errorf("%w: --originator %q must match %s", errUsage, id, claim.OriginatorIDPattern)
+	}
+	return nil
+}
+
 type namedReader struct {
 	name string
 	r    io.Reader
 }
 
-// maxX12 bounds an X12 input read whole.
-const maxX12 = 64 << 20
-
 // screenX12 screens one X12 input: every CLM of its 837s, through the same
 // decide step; interchange problems go to w.
 func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.Reader, identify screenfile.Identify, acksDir string, enc *json.Encoder, w io.Writer) error {
-	data, err := io.ReadAll(io.LimitReader(r, maxX12+1))
+	data, err := screenfile.ReadX12(name, r)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	if len(data) > maxX12 {
-		return fmt.Errorf("%s: an X12 input of more than %d bytes", name, maxX12)
+		return err
 	}
 	acks, notes, err := scr.StreamX12(ctx, name, data, identify, enc)
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
 	}
-	if err != nil {
+	if err != nil || acksDir == "" {
 		return err
 	}
-	if acksDir != "" {
-		if err := os.MkdirAll(acksDir, 0o755); err != nil {
-			return err
-		}
-		for _, a := range acks {
-			if err := os.WriteFile(filepath.Join(acksDir, a.Name), a.Body, 0o644); err != nil {
-				return fmt.Errorf("write the acknowledgement: %w", err)
-			}
-			fmt.Fprintf(w, "%s: wrote %s\n", name, filepath.Join(acksDir, a.Name))
-		}
+	paths, err := screenfile.WriteAcks(acksDir, acks)
+	for _, p := range paths {
+		fmt.Fprintf(w, "%s: wrote %s\n", name, p)
 	}
-	return nil
+	return err
 }

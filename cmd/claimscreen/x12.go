@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/x12"
 )
 
@@ -28,8 +26,8 @@ func runX12(ctx context.Context, args []string, s stdio) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: name at least one file", errUsage)
 	}
-	if *originator != "" && !claim.ValidOriginatorID(*originator) {
-		return fmt.Errorf("%w: --originator %q must match %s", errUsage, *originator, claim.OriginatorIDPattern)
+	if err := checkOriginatorFlag(*originator); err != nil {
+		return err
 	}
 	claims, problems, findings := 0, 0, 0
 	for _, name := range fs.Args() {
@@ -74,7 +72,7 @@ func runX12(ctx context.Context, args []string, s stdio) error {
 					for _, c := range cs {
 						b := c.JSON
 						if *originator != "" {
-							b = bytes.Replace(b, []byte(`"originator_id":""`), []byte(`"originator_id":"`+*originator+`"`), 1)
+							b = c.WithOriginator(*originator)
 						}
 						fmt.Fprintf(s.out, "%s\n", b)
 						claims++

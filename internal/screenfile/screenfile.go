@@ -6,18 +6,19 @@ package screenfile
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
+	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/screening"
 	"github.com/claimscreen/claimscreen/internal/x12"
@@ -213,6 +214,57 @@ const ReasonUnknownSender = "UNKNOWN_SENDER"
 // trading-partner table; false when the sender is unknown.
 type Identify func(ic *x12.Interchange, g *x12.Group) (string, bool)
 
+// FileIdentity names the originator of a file's X12 claims: originator
+// when one is given; with a trading-partner table, the table's entry for
+// the sender (an unknown sender's claims are dead-lettered); otherwise the
+// interchange's sender id when it is a valid originator id, and
+// X12-SENDER when it is not.
+func FileIdentity(originator string, table *originators.Table) Identify {
+	return func(ic *x12.Interchange, g *x12.Group) (string, bool) {
+		switch {
+		case originator != "":
+			return originator, true
+		case table != nil:
+			return table.Sender(ic.SenderQualifier, ic.Sender, g.Sender)
+		case claim.ValidOriginatorID(ic.Sender):
+			return ic.Sender, true
+		}
+		return "X12-SENDER", true
+	}
+}
+
+// MaxX12 bounds an X12 input, which is read whole.
+const MaxX12 = 64 << 20
+
+// ReadX12 reads an X12 input whole, refusing one of more than MaxX12 bytes.
+func ReadX12(name string, r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxX12+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxX12 {
+		return nil, fmt.Errorf("%s: an X12 input of more than %d bytes", name, MaxX12)
+	}
+	return data, nil
+}
+
+// WriteAcks writes each acknowledgement into dir (made if missing) under
+// its name, and returns the paths written.
+func WriteAcks(dir string, acks []Ack) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, a := range acks {
+		p := filepath.Join(dir, a.Name)
+		if err := os.WriteFile(p, a.Body, 0o644); err != nil {
+			return paths, fmt.Errorf("write the acknowledgement: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
 // ReasonX12Rejected is the dead-letter reason of a claim whose transaction
 // set the envelope checks reject: it is not screened.
 const ReasonX12Rejected = "X12_REJECTED"
@@ -284,7 +336,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, originator, ReasonX12Rejected,
 							fmt.Sprintf("transaction set %s (interchange %s, group %s) is rejected: %s", r.Set.Control, ic.Control, g.Control, why))})
 					} else {
-						msg := bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(originator)), 1)
+						msg := c.WithOriginator(originator)
 						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: msg, Offset: int64(f.lines), Time: now}})
 					}
 				}

@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -32,6 +33,13 @@ type Claim struct {
 	// Lines are the claim's service lines as sent, in order (claim.v1's
 	// lines[i] is Lines[i]), for the 277CA's line loop.
 	Lines []Line
+}
+
+// WithOriginator is the claim's claim.v1 with originator_id set to id (the
+// mapping leaves it empty: the originator comes from the trading-partner
+// table, never from the interchange).
+func (c Claim) WithOriginator(id string) []byte {
+	return bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(id)), 1)
 }
 
 // Line is one service line (LX) of an 837 as sent: SV1 or SV2, REF*6R,

@@ -6,7 +6,6 @@
 package x12intake
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 
@@ -99,7 +98,7 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 				}
 				sets = append(sets, setClaims{ic: ic, g: g, set: r.Set, claims: claims[i], first: len(msgs)})
 				for _, c := range claims[i] {
-					value := bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(originator)), 1)
+					value := c.WithOriginator(originator)
 					msgs = append(msgs, pipeline.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
 						Key: []byte(originator + "/" + c.ClaimID), Value: value, Time: m.Time,
 						Headers: append(append([]pipeline.Header(nil), m.Headers...), pipeline.Header{Key: pipeline.HeaderSource,
