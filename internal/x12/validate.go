@@ -352,7 +352,8 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 	if last := gs.elems[len(gs.elems)-1].seq; n > last {
 		add(last+1, 0, "", IK4TooMany, "")
 	}
-	for _, e := range gs.elems {
+	for i := range gs.elems {
+		e := &gs.elems[i] // by pointer: an element's rules are a dozen words
 		v := seg.E(e.seq)
 		if e.typ != "" {
 			if code := e.check(v); code != "" {
@@ -374,7 +375,8 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			add(e.seq, len(e.comp)+1, e.ref, IK4TooManyComps, "")
 		}
 		rest, at := v, 1 // the components, one by one
-		for _, c := range e.comp {
+		for j := range e.comp {
+			c := &e.comp[j]
 			cv := ""
 			for at <= c.seq && rest != "" {
 				var next string
@@ -500,7 +502,7 @@ func value(code, v string) string {
 }
 
 // check is one simple element's 621 code, "" when it is sound.
-func (e gelem) check(v string) string {
+func (e *gelem) check(v string) string {
 	switch {
 	case v == "":
 		if e.usage == 'R' {
@@ -510,7 +512,13 @@ func (e gelem) check(v string) string {
 	case e.usage == 'N':
 		return IK4NotUsed
 	}
-	n := utf8.RuneCountInString(v)
+	n := len(v) // characters: bytes, unless v holds non-ASCII
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x80 {
+			n = utf8.RuneCountInString(v)
+			break
+		}
+	}
 	switch e.typ {
 	case "N0", "N2", "R":
 		digits, ok := number(v, e.typ == "R")
