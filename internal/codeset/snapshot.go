@@ -416,7 +416,11 @@ type mceIndex struct {
 	// byID[id] is code id's first flagged period, inline, so that a lookup
 	// reads one slot; a code with more periods has the rest in more.
 	byID   []mceSlot
-	more   map[int32][]mceSpan
+	// flagged has bit id set when code id has a flagged period: a small
+	// table (a bit a code) read before byID, so that the unflagged codes
+	// cost no read of byID's larger lines.
+	flagged []uint64
+	more    map[int32][]mceSpan
 	ranges []AgeRange
 }
 
@@ -454,11 +458,13 @@ func buildMCE(rs []*Release, ids *idMap) []*mceIndex {
 		case PartMCEDxFlags:
 			m.flags = r
 			m.byID, m.more = make([]mceSlot, ids.len()), map[int32][]mceSpan{}
+			m.flagged = make([]uint64, (ids.len()+63)/64)
 			for _, f := range r.DxFlags {
 				if f.Flags == 0 {
 					continue // a period without flags answers as an absent code does
 				}
 				id, _ := ids.get(f.Code)
+				m.flagged[id/64] |= 1 << (id % 64)
 				sl := &m.byID[id]
 				switch {
 				case sl.span.flags == 0:
@@ -507,7 +513,7 @@ func (s *Snapshot) MCEFlagsAt(id int32, d civil.Date) (MCEFlags, *Release) {
 		if m.flags == nil || !m.flags.Coverage.Contains(d) {
 			continue
 		}
-		if id >= 0 && int(id) < len(m.byID) {
+		if id >= 0 && int(id) < len(m.byID) && m.flagged[id/64]&(1<<(id%64)) != 0 {
 			sl := &m.byID[id]
 			if sl.span.flags != 0 && sl.span.valid.Contains(d) {
 				return sl.span.flags, m.flags
