@@ -59,6 +59,11 @@ func dotted(system, code string) string {
 }
 
 func dxFinding(r codeset.Result, principal bool, path string, dx claim.Dx, d civil.Date) (rule.Finding, bool) {
+	switch r.Status {
+	case codeset.Unknown, codeset.Header, codeset.NotEffective:
+	default:
+		return rule.Finding{}, false // valid: no message to build
+	}
 	shown := dotted(dx.System, dx.Code)
 	what := "diagnosis"
 	if principal {
