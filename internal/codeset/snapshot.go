@@ -415,13 +415,13 @@ type mceIndex struct {
 	flags, ages *Release // the two parts; either may be missing
 	// byID[id] is code id's first flagged period, inline, so that a lookup
 	// reads one slot; a code with more periods has the rest in more.
-	byID   []mceSlot
+	byID []mceSlot
 	// flagged has bit id set when code id has a flagged period: a small
 	// table (a bit a code) read before byID, so that the unflagged codes
 	// cost no read of byID's larger lines.
 	flagged []uint64
 	more    map[int32][]mceSpan
-	ranges []AgeRange
+	ranges  []AgeRange
 }
 
 type mceSlot struct {
