@@ -211,18 +211,17 @@ type walker struct {
 	lim Limits
 	c   *Claim
 	fs  []rule.Finding
-	// arena holds the bytes of every string the claim keeps: one allocation
-	// a message rather than one a field. Bytes are only ever appended
-	// after those taken; a string made from it is never written again.
+	// Backing arrays (take) for the claim's strings (arena: their bytes),
+	// its lines' pointers and modifiers: a few allocations a message rather
+	// than one a field. A string made from the arena is never written again.
 	arena []byte
 	size  int // room of a new arena: part of the message's length
-	// Backing for the lines' pointers and modifiers (take).
-	ints []int
-	strs []string
+	ints  []int
+	strs  []string
 }
 
 // take returns an empty slice with room for n, from buf's backing array
-// (a new one of at least chunk when it is full): many lines' slices to one
+// (a new one of at least chunk when it is full): many fields to one
 // allocation. The room is capped, so an append never reaches the next.
 func take[T any](buf *[]T, n, chunk int) []T {
 	if n == 0 {
@@ -236,23 +235,13 @@ func take[T any](buf *[]T, n, chunk int) []T {
 	return (*buf)[l : l : l+n]
 }
 
-// keep returns b as a string held in the arena.
+// keep returns the bytes b as a string held in the arena.
 func (w *walker) keep(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	w.reserve(len(b))
-	start := len(w.arena)
-	w.arena = append(w.arena, b...)
-	return unsafe.String(&w.arena[start], len(b))
-}
-
-// reserve makes room for n more bytes, in a new arena when the one in use
-// is full (the strings already made keep the old one).
-func (w *walker) reserve(n int) {
-	if cap(w.arena)-len(w.arena) < n {
-		w.arena = make([]byte, 0, max(w.size, n, 64))
-	}
+	s := append(take(&w.arena, len(b), w.size), b...)
+	return unsafe.String(&s[0], len(s))
 }
 
 // normalize is NormalizeCode with the result held in the arena.
@@ -260,13 +249,11 @@ func (w *walker) normalize(code string) string {
 	if isNormal(code) {
 		return code
 	}
-	w.reserve(len(code))
-	start := len(w.arena)
-	w.arena = appendNormal(w.arena, code)
-	if len(w.arena) == start {
+	s := appendNormal(take(&w.arena, len(code), w.size), code)
+	if len(s) == 0 {
 		return ""
 	}
-	return unsafe.String(&w.arena[start], len(w.arena)-start)
+	return unsafe.String(&s[0], len(s))
 }
 
 func (w *walker) missing(line int, path, what string) {
