@@ -86,10 +86,7 @@ func dxFinding(r codeset.Result, principal bool, path string, dx claim.Dx, d civ
 // chartCode looks a valid external code up in the crosswalk chart: it adds
 // the internal code, or XWALK_MISSING, and reports whether it mapped.
 func (st *state) chartCode(system, code string, d civil.Date, path string, line int, x12 string) bool {
-	if st.chartRows == nil || st.chartSystem != system {
-		st.chartSystem, st.chartRows = system, st.s.chart.System(system)
-	}
-	row, ok := st.chartRows.Lookup(code, d)
+	row, ok := st.chart.of(system, st.s.chart.System).Lookup(code, d)
 	if !ok {
 		f := rule.New(rule.XwalkMissing, line, path, code,
 			system+" "+dotted(system, code)+" is valid but has no entry in the payer's crosswalk for "+d.String()+"; contact the payer before resubmitting")

@@ -48,10 +48,7 @@ func (st *state) editors() {
 // principal: the sequencing edits of the first-listed diagnosis, and the
 // inpatient edits of the principal one.
 func (st *state) principal(dx claim.Dx, flags codeset.MCEFlags, mce *codeset.Release, tab *codeset.Tabular) {
-	path := claim.DxCodePath(0)
-	// The dotted code is written only into a finding's message: most
-	// claims have none.
-	shown := func() string { return dotted(dx.System, dx.Code) }
+	path, shown := claim.DxCodePath(0), dotted(dx.System, dx.Code)
 	external := flags&codeset.FlagECodePdx != 0
 	manifestation := flags&codeset.FlagManifestation != 0
 	if mce == nil && tab != nil {
@@ -62,17 +59,17 @@ func (st *state) principal(dx claim.Dx, flags codeset.MCEFlags, mce *codeset.Rel
 	}
 	if external {
 		st.add(rule.NewDx(rule.DxExternalCauseFirst, true, path, dx.Code,
-			shown()+" is an external cause code and cannot be the first-listed diagnosis; list the injury or condition first and the external cause after it"))
+			shown+" is an external cause code and cannot be the first-listed diagnosis; list the injury or condition first and the external cause after it"))
 	}
 	if manifestation {
 		st.add(rule.NewDx(rule.DxManifestationFirst, true, path, dx.Code,
-			shown()+" is a manifestation code (\"in diseases classified elsewhere\") and cannot be the first-listed diagnosis; list the underlying condition first"))
+			shown+" is a manifestation code (\"in diseases classified elsewhere\") and cannot be the first-listed diagnosis; list the underlying condition first"))
 	}
 	if tab != nil && len(dx.Code) == 7 && dx.Code[6] == 'S' {
 		for _, def := range tab.SevenChars(dx.Code) {
 			if def.Char == 'S' && strings.Contains(strings.ToLower(def.Text), "sequela") {
 				st.add(rule.NewDx(rule.DxSequelaFirst, true, path, dx.Code,
-					shown()+" is a sequela code (7th character S) and cannot be the first-listed diagnosis; list the residual condition first and the sequela code after it"))
+					shown+" is a sequela code (7th character S) and cannot be the first-listed diagnosis; list the residual condition first and the sequela code after it"))
 				break
 			}
 		}
@@ -80,11 +77,11 @@ func (st *state) principal(dx claim.Dx, flags codeset.MCEFlags, mce *codeset.Rel
 	if mce != nil && st.c.Inpatient() {
 		if flags&codeset.FlagUnacceptable != 0 {
 			st.add(rule.NewDx(rule.DxUnacceptablePrincipal, true, path, dx.Code,
-				shown()+" is not acceptable as the principal diagnosis of an inpatient claim (MCE "+mce.Version+"); report the condition that occasioned the admission first"))
+				shown+" is not acceptable as the principal diagnosis of an inpatient claim (MCE "+mce.Version+"); report the condition that occasioned the admission first"))
 		}
 		if flags&codeset.FlagQAdm != 0 {
 			st.add(rule.NewDx(rule.DxQuestionableAdmission, true, path, dx.Code,
-				shown()+" alone is a questionable reason for an inpatient admission (MCE "+mce.Version+"); the admission may need review"))
+				shown+" alone is a questionable reason for an inpatient admission (MCE "+mce.Version+"); the admission may need review"))
 		}
 	}
 }
@@ -95,8 +92,7 @@ func (st *state) ageAndSex(i int, dx claim.Dx, flags codeset.MCEFlags, mce *code
 	if mce == nil || p == nil || flags == 0 {
 		return
 	}
-	path, principal := claim.DxCodePath(i), i == 0
-	shown := func() string { return dotted(dx.System, dx.Code) } // for a finding's message only
+	path, shown, principal := claim.DxCodePath(i), dotted(dx.System, dx.Code), i == 0
 	if p.BirthDate.OK {
 		on := st.ageDate(i)
 		age := ageOn(p.BirthDate.Day, on)
@@ -112,7 +108,7 @@ func (st *state) ageAndSex(i int, dx claim.Dx, flags codeset.MCEFlags, mce *code
 				continue
 			}
 			st.add(rule.NewDx(rule.DxAgeConflict, principal, path, dx.Code,
-				shown()+" is a "+codeset.FlagName(f)+" diagnosis (ages "+strconv.Itoa(ar.Min)+" to "+strconv.Itoa(ar.Max)+"); the patient is "+
+				shown+" is a "+codeset.FlagName(f)+" diagnosis (ages "+strconv.Itoa(ar.Min)+" to "+strconv.Itoa(ar.Max)+"); the patient is "+
 					strconv.Itoa(age)+" on "+on.String()+"; check the diagnosis and the birth date"))
 			break
 		}
@@ -127,7 +123,7 @@ func (st *state) ageAndSex(i int, dx claim.Dx, flags codeset.MCEFlags, mce *code
 		return
 	}
 	st.add(rule.NewDx(rule.DxSexConflict, principal, path, dx.Code,
-		shown()+" applies to "+want+" patients only and the patient's sex is "+p.Sex+"; check the diagnosis and the patient's sex"))
+		shown+" applies to "+want+" patients only and the patient's sex is "+p.Sex+"; check the diagnosis and the patient's sex"))
 }
 
 // ageDate is the day a patient's age is taken on for diagnosis i: the

@@ -91,21 +91,28 @@ type state struct {
 	dxID [claim.MaxDiagnosesInstitutional]int32
 	// charted is set once the chart's version is recorded.
 	charted bool
-	// The snapshot's index of codeSystem, the system last looked up.
-	codeSystem string
-	codeIndex  *codeset.SystemIndex
-	// The chart's rows of chartSystem, the system last looked up.
-	chartSystem string
-	chartRows   *crosswalk.System
+	// The snapshot's and the chart's index of the system last looked up.
+	codes lastSystem[codeset.SystemIndex]
+	chart lastSystem[crosswalk.System]
 }
 
-// lookup is Snapshot.Lookup, the system's index kept from one code to
-// the next (a claim's codes come system by system).
-func (st *state) lookup(system, code string, d civil.Date) codeset.Result {
-	if st.codeIndex == nil || st.codeSystem != system {
-		st.codeSystem, st.codeIndex = system, st.s.snap.System(system)
+// lastSystem keeps the index of the system last asked for: a claim's codes
+// come system by system, so most lookups skip the map of systems.
+type lastSystem[T any] struct {
+	system string
+	index  *T
+}
+
+func (l *lastSystem[T]) of(system string, find func(string) *T) *T {
+	if l.index == nil || l.system != system {
+		l.system, l.index = system, find(system)
 	}
-	return st.codeIndex.Lookup(code, d)
+	return l.index
+}
+
+// lookup is Snapshot.Lookup through the system last looked up.
+func (st *state) lookup(system, code string, d civil.Date) codeset.Result {
+	return st.codes.of(system, st.s.snap.System).Lookup(code, d)
 }
 
 func (st *state) add(f rule.Finding) {
