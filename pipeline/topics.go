@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
@@ -158,6 +159,23 @@ var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonUnknownOriginator,
 // topic, register the originator), after which the message can be answered
 // as it is.
 var Requeueable = []string{ReasonNoticeTopicMissing, ReasonUnknownOriginator}
+
+// ParseReasons reads a comma-separated list of dead-letter reasons (empty
+// items skipped) as a set; an unknown reason is an error that names them
+// all.
+func ParseReasons(list string) (map[string]bool, error) {
+	want := map[string]bool{}
+	for _, r := range strings.Split(list, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		if !slices.Contains(Reasons, r) {
+			return nil, fmt.Errorf("%q is not a dead-letter reason (%s)", r, strings.Join(Reasons, ", "))
+		}
+		want[r] = true
+	}
+	return want, nil
+}
 
 // HeaderValue is the value of the first header named key, or "".
 func HeaderValue(hs []Header, key string) string {

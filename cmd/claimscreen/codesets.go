@@ -24,18 +24,7 @@ func runCodesets(ctx context.Context, args []string, s stdio) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: name at least one folder or file", errUsage)
 	}
-	var rels []*codeset.Release
-	for _, p := range fs.Args() {
-		r, notes, err := refdata.ReadCodeSets(p, *format)
-		for _, n := range notes {
-			fmt.Fprintln(s.err, n)
-		}
-		if err != nil {
-			return err
-		}
-		rels = append(rels, r...)
-	}
-	snap, err := codeset.NewSnapshot(rels)
+	snap, err := refdata.ReadCodeSetPaths(fs.Args(), *format, func(n string) { fmt.Fprintln(s.err, n) })
 	if err != nil {
 		return err
 	}

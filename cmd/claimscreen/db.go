@@ -232,14 +232,13 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 	} else if fs.NArg() > 0 || (id == "" && verb != "list") {
 		return fmt.Errorf("%w: originators %s ID [flags]", errUsage, verb)
 	}
-	pool, err := openDB(ctx, cfg.PostgreSQL.URL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	reg := postgres.NewOriginators(pool)
 	if verb == "list" {
-		list, err := reg.List(ctx)
+		pool, err := openDB(ctx, cfg.PostgreSQL.URL)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		list, err := postgres.NewOriginators(pool).List(ctx)
 		if err != nil {
 			return err
 		}
@@ -253,43 +252,25 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		}
 		return tw.Flush()
 	}
-	e := originators.Entry{ID: id, NoticeTopic: topic, X12Sender: sender, X12GroupSender: group}
-	if err := e.Check(); err != nil {
+	if cfg.PostgreSQL.URL == "" {
+		return fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	}
+	o := service.OriginatorChange{Entry: originators.Entry{ID: id, NoticeTopic: topic, X12Sender: sender, X12GroupSender: group},
+		Disable: verb == "disable", TableOnly: *tableOnly, Partitions: partitions, Replication: replication}
+	if err := o.Entry.Check(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if err := service.Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID).CheckOriginator(e.ID); err != nil {
+	if err := service.Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID).CheckOriginator(id); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	var p *service.Provisioner
-	if !*tableOnly {
-		if p, err = service.NewProvisioner(ctx, cfg, partitions, replication); err != nil {
-			return err
-		}
-	}
-	if verb == "disable" {
-		c, err := service.DisableOriginator(ctx, p, reg, e.ID)
-		c.Report(s.out, "deleted")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(s.out, "originator %s disabled; running services reload\n", e.ID)
-		return nil
-	}
-	password := ""
 	if pwFile != "" {
 		b, err := os.ReadFile(pwFile)
 		if err != nil {
 			return fmt.Errorf("%w: password-file: %v", errUsage, err)
 		}
-		password = strings.TrimSpace(string(b))
+		o.Password = strings.TrimSpace(string(b))
 	}
-	c, err := service.AddOriginator(ctx, p, reg, e, password)
-	if err != nil {
-		return err
-	}
-	c.Report(s.out, "created")
-	fmt.Fprintf(s.out, "originator %s added; running services reload\n", e.ID)
-	return nil
+	return service.ChangeOriginator(ctx, cfg, o, s.out)
 }
 
 // newTable is a tab-aligned table with its header row written.

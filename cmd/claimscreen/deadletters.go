@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,15 +23,9 @@ func runDeadletters(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
-	for _, r := range strings.Split(*reasons, ",") {
-		if r = strings.TrimSpace(r); r == "" {
-			continue
-		}
-		if !slices.Contains(pipeline.Reasons, r) {
-			return fmt.Errorf("%w: --reasons: %q is not a dead-letter reason (%s)", errUsage, r, strings.Join(pipeline.Reasons, ", "))
-		}
-		want[r] = true
+	want, err := pipeline.ParseReasons(*reasons)
+	if err != nil {
+		return fmt.Errorf("%w: --reasons: %v", errUsage, err)
 	}
 	return service.Deadletters(ctx, cfg, service.DeadletterOptions{Group: *group, Reasons: want, Requeue: *requeue, Timeout: *wait}, s.out, s.err)
 }

@@ -13,5 +13,5 @@ func runDemo(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	return service.Demo(ctx, cfg, newLogger("warn", s.err), s.out)
+	return service.Demo(ctx, cfg, service.NewLogger("warn", s.err), s.out)
 }

@@ -1,43 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"time"
 
 	"github.com/claimscreen/claimscreen/internal/postgres"
-	"github.com/claimscreen/claimscreen/pipeline"
 )
 
-// ledgerRow is one line of `claimscreen ledger`: a submission with its
-// claim and decision as JSON (the ledger stores them compressed).
-type ledgerRow struct {
-	OriginatorID string          `json:"originator_id"`
-	ClaimID      string          `json:"claim_id"`
-	ContentHash  string          `json:"content_hash"`
-	Frequency    string          `json:"frequency"`
-	ReplacesHash string          `json:"replaces_hash,omitempty"`
-	Outcome      string          `json:"outcome"`
-	Source       ledgerSource    `json:"source"`
-	DecidedAt    time.Time       `json:"decided_at"`
-	PublishedAt  *time.Time      `json:"published_at,omitempty"`
-	Claim        json.RawMessage `json:"claim"`
-	Decision     any             `json:"decision"`
-}
-
-type ledgerSource struct {
-	Topic     string `json:"topic"`
-	Partition int    `json:"partition"`
-	Offset    int64  `json:"offset"`
-}
-
-var errLimit = errors.New("limit reached")
-
-// runLedger prints ledger rows as NDJSON, oldest first.
+// runLedger prints ledger rows as NDJSON, oldest first (postgres.ExportRow).
 func runLedger(ctx context.Context, args []string, s stdio) error {
 	var filter func() (postgres.Filter, error)
 	var limit *int
@@ -53,27 +24,22 @@ func runLedger(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(s.out)
-	enc := json.NewEncoder(w)
-	n := 0
-	err = postgres.NewLedger(pool).Each(ctx, f, func(sub pipeline.Submission) error {
-		if *limit > 0 && n == *limit {
-			return errLimit
+	_, err = postgres.NewLedger(pool).Export(ctx, f, *limit, s.out)
+	return err
+}
+
+// filterFlags adds the ledger selection flags (--outcome, --from, --to,
+// --originator) to fs; the function returned reads them once fs is parsed.
+func filterFlags(fs *flag.FlagSet, outcomeDefault, verb string) func() (postgres.Filter, error) {
+	outcome := fs.String("outcome", outcomeDefault, verb+" claims with this outcome (accepted, rejected, held, or 'any')")
+	from := fs.String("from", "", verb+" claims decided on or after this date (YYYY-MM-DD)")
+	to := fs.String("to", "", verb+" claims decided on or before this date (YYYY-MM-DD)")
+	originator := fs.String("originator", "", verb+" only this originator's claims")
+	return func() (postgres.Filter, error) {
+		f, err := postgres.ParseFilter(*outcome, *from, *to, *originator)
+		if err != nil {
+			return f, fmt.Errorf("%w: %v", errUsage, err)
 		}
-		n++
-		row := ledgerRow{OriginatorID: sub.OriginatorID, ClaimID: sub.ClaimID, ContentHash: sub.Hash, Frequency: sub.Frequency,
-			ReplacesHash: sub.Replaces, Outcome: string(sub.Decision.Outcome), Source: ledgerSource(sub.Source), DecidedAt: sub.DecidedAt,
-			Claim: sub.Claim, Decision: sub.Decision}
-		if sub.Published {
-			row.PublishedAt = &sub.PublishedAt
-		}
-		return enc.Encode(row)
-	})
-	if err != nil && !errors.Is(err, errLimit) {
-		return err
+		return f, nil
 	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	return nil
 }

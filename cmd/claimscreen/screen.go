@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/claimscreen/claimscreen/internal/claim"
@@ -14,7 +13,6 @@ import (
 	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/refdata"
 	"github.com/claimscreen/claimscreen/internal/screenfile"
-	"github.com/claimscreen/claimscreen/internal/x12"
 )
 
 func runScreen(ctx context.Context, args []string, s stdio) error {
@@ -62,9 +60,9 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	if *xwalk != "" {
 		fmt.Fprintf(s.err, "crosswalk: loaded %s (%d rows)\n", ref.Chart.Version, ref.Chart.Len())
 	}
-	var inputs []namedReader
+	var inputs []screenfile.Input
 	if fs.NArg() == 0 {
-		inputs = append(inputs, namedReader{"standard input", s.in})
+		inputs = append(inputs, screenfile.Input{Name: "standard input", R: s.in})
 	}
 	for _, name := range fs.Args() {
 		f, err := os.Open(name)
@@ -72,35 +70,24 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 			return err
 		}
 		defer f.Close()
-		inputs = append(inputs, namedReader{name, f})
+		inputs = append(inputs, screenfile.Input{Name: name, R: f})
 	}
-	scr := screenfile.New(ref.Screener, claim.NewDecoder(cfg.Limits.Decoder()))
-	out := bufio.NewWriterSize(s.out, 64<<10)
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
 	var table *originators.Table
 	if *registry != "" {
 		if table, err = originators.Load(*registry); err != nil {
 			return err
 		}
 	}
-	identify := screenfile.FileIdentity(*originator, table)
-	for _, in := range inputs {
-		br := bufio.NewReaderSize(in.r, 64<<10)
-		if head, _ := br.Peek(512); x12.Looks(head) {
-			if err := screenX12(ctx, scr, in.name, br, identify, *acksDir, enc, s.err); err != nil {
-				out.Flush()
-				return err
-			}
-			continue
-		}
-		if err := scr.Stream(ctx, in.name, br, enc); err != nil {
-			out.Flush()
-			return err
-		}
+	scr := screenfile.New(ref.Screener, claim.NewDecoder(cfg.Limits.Decoder()))
+	out := bufio.NewWriterSize(s.out, 64<<10)
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	err = scr.Screen(ctx, inputs, screenfile.Inputs{Identify: screenfile.FileIdentity(*originator, table), AcksDir: *acksDir, Notes: s.err}, enc)
+	if ferr := out.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write decisions: %w", ferr)
 	}
-	if err := out.Flush(); err != nil {
-		return fmt.Errorf("write decisions: %w", err)
+	if err != nil {
+		return err
 	}
 	scr.Summary(s.err)
 	return nil
@@ -113,30 +100,4 @@ func checkOriginatorFlag(id string) error {
 		return fmt.Errorf("%w: --originator %q must match %s", errUsage, id, claim.OriginatorIDPattern)
 	}
 	return nil
-}
-
-type namedReader struct {
-	name string
-	r    io.Reader
-}
-
-// screenX12 screens one X12 input: every CLM of its 837s, through the same
-// decide step; interchange problems go to w.
-func screenX12(ctx context.Context, scr *screenfile.Screener, name string, r io.Reader, identify screenfile.Identify, acksDir string, enc *json.Encoder, w io.Writer) error {
-	data, err := screenfile.ReadX12(name, r)
-	if err != nil {
-		return err
-	}
-	acks, notes, err := scr.StreamX12(ctx, name, data, identify, enc)
-	for _, n := range notes {
-		fmt.Fprintln(w, n)
-	}
-	if err != nil || acksDir == "" {
-		return err
-	}
-	paths, err := screenfile.WriteAcks(acksDir, acks)
-	for _, p := range paths {
-		fmt.Fprintf(w, "%s: wrote %s\n", name, p)
-	}
-	return err
 }

@@ -8,12 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
 	"github.com/claimscreen/claimscreen/internal/config"
-	"github.com/claimscreen/claimscreen/internal/refdata"
-	"github.com/claimscreen/claimscreen/internal/rule"
 	"github.com/claimscreen/claimscreen/internal/service"
 )
 
@@ -60,33 +55,16 @@ func loadAdminConfigFor(fs *flag.FlagSet, args []string, s stdio, needKafka func
 	return cfg, nil
 }
 
-func newLogger(level string, w io.Writer) *zap.Logger {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		lvl = zapcore.InfoLevel
-	}
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), lvl))
-}
-
 func runServe(ctx context.Context, args []string, s stdio) error {
 	cfg, err := loadServeConfig("serve", args, s)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log.Level, s.err)
+	log := service.NewLogger(cfg.Log.Level, s.err)
 	defer log.Sync()
-	var ref *refdata.Reference
-	if cfg.Screening.Codesets != "" {
-		policy, err := rule.NewPolicy(cfg.Screening.File.Rules)
-		if err != nil {
-			return fmt.Errorf("rules: %w", err)
-		}
-		if ref, err = refdata.Files(cfg.Screening.Codesets, cfg.Screening.Crosswalk, policy)(ctx); err != nil {
-			return fmt.Errorf("load reference data: %w", err)
-		}
-		service.LogReference(log, ref)
+	ref, err := service.FileReference(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
 	svc, err := service.Start(ctx, cfg, ref, log)
 	if err != nil {

@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/claimscreen/claimscreen/internal/access"
-	"github.com/claimscreen/claimscreen/internal/originators"
 	"github.com/claimscreen/claimscreen/internal/service"
 )
 
@@ -31,7 +29,7 @@ func runTopics(ctx context.Context, args []string, s stdio) error {
 		return fmt.Errorf("%w: --partitions and --replication must be at least 1", errUsage)
 	}
 	model := service.Model(cfg.Access, cfg.Topics, cfg.Consumer.GroupID)
-	active := map[string]string{}
+	named := map[string]string{}
 	for _, id := range strings.Split(*ids, ",") {
 		if id = strings.TrimSpace(id); id == "" {
 			continue
@@ -39,30 +37,14 @@ func runTopics(ctx context.Context, args []string, s stdio) error {
 		if err := model.CheckOriginator(id); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		active[id] = ""
+		named[id] = ""
 	}
-	if cfg.Screening.Registry != "" {
-		t, err := originators.Load(cfg.Screening.Registry)
-		if err != nil {
-			return err
-		}
-		for id, topic := range t.Active() {
-			active[id] = topic
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	p, err := service.NewProvisioner(cctx, cfg, *partitions, *replication)
-	if err != nil {
-		return err
-	}
-	topics := p.ServiceTopics(active)
-	c, err := p.Apply(cctx, topics, "", "", model.Want(active))
+	c, topics, err := service.CreateTopics(ctx, cfg, named, *partitions, *replication)
 	if err != nil {
 		return err
 	}
 	c.Report(s.out, "created")
-	fmt.Fprintf(s.out, "%d topics exist (%d created); %d ACLs created\n", len(topics), len(c.Topics), len(c.ACLs))
+	fmt.Fprintf(s.out, "%d topics exist (%d created); %d ACLs created\n", topics, len(c.Topics), len(c.ACLs))
 	return nil
 }
 
@@ -79,24 +61,11 @@ func runACLs(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	active, err := service.ActiveOriginators(ctx, cfg.Screening.Registry, cfg.PostgreSQL.URL)
-	if err != nil {
-		return err
-	}
-	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	p, err := service.NewProvisioner(cctx, cfg, 1, 1)
-	if err != nil {
-		return err
-	}
-	have, drift, err := p.Drift(cctx, active)
+	model, have, drift, err := service.ACLs(ctx, cfg, verb == "apply")
 	if err != nil {
 		return err
 	}
 	if verb == "apply" {
-		if err := p.Fix(cctx, drift); err != nil {
-			return err
-		}
 		for _, a := range drift.Missing {
 			fmt.Fprintln(s.out, "created ACL", a)
 		}
@@ -106,7 +75,7 @@ func runACLs(ctx context.Context, args []string, s stdio) error {
 		fmt.Fprintf(s.out, "%d ACLs created, %d deleted\n", len(drift.Missing), len(drift.Extra))
 		return nil
 	}
-	printACLs(s, p.Model, have, drift)
+	printACLs(s, model, have, drift)
 	if *check && !drift.None() {
 		return fmt.Errorf("the ACLs drift from the originator table: %d missing, %d extra; claimscreen acls apply fixes it", len(drift.Missing), len(drift.Extra))
 	}

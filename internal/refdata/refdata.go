@@ -122,6 +122,24 @@ func ReadCodeSets(path, format string) ([]*codeset.Release, []string, error) {
 	return codeset.OpenFS(fsys, name, format)
 }
 
+// ReadCodeSetPaths reads every path in order (ReadCodeSets) into one
+// snapshot, which refuses overlapping releases of a system; notes are
+// passed to note as they come, the files skipped among them.
+func ReadCodeSetPaths(paths []string, format string, note func(string)) (*codeset.Snapshot, error) {
+	var rels []*codeset.Release
+	for _, p := range paths {
+		r, notes, err := ReadCodeSets(p, format)
+		for _, n := range notes {
+			note(n)
+		}
+		if err != nil {
+			return nil, err
+		}
+		rels = append(rels, r...)
+	}
+	return codeset.NewSnapshot(rels)
+}
+
 // ReadCodeSetFolder is ReadCodeSets for a path that must be a folder.
 func ReadCodeSetFolder(dir string) ([]*codeset.Release, []string, error) {
 	if st, err := os.Stat(dir); err != nil {

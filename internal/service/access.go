@@ -379,3 +379,98 @@ func (p *Provisioner) ServiceTopics(active map[string]string) []string {
 	}
 	return topics
 }
+
+// CreateTopics is topics create: the service's topics and their ACLs for
+// the originators named (id to "") and those active in the originator
+// table file, when the configuration names one; all or none. It returns
+// what was made and how many topics exist.
+func CreateTopics(ctx context.Context, cfg *config.Admin, named map[string]string, partitions, replication int) (Change, int, error) {
+	active := map[string]string{}
+	for id, topic := range named {
+		active[id] = topic
+	}
+	if cfg.Screening.Registry != "" {
+		t, err := originators.Load(cfg.Screening.Registry)
+		if err != nil {
+			return Change{}, 0, err
+		}
+		for id, topic := range t.Active() {
+			active[id] = topic
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	p, err := NewProvisioner(cctx, cfg, partitions, replication)
+	if err != nil {
+		return Change{}, 0, err
+	}
+	topics := p.ServiceTopics(active)
+	c, err := p.Apply(cctx, topics, "", "", p.Model.Want(active))
+	return c, len(topics), err
+}
+
+// ACLs is acls list and acls apply: the ACLs in force and their drift
+// from what the trust model and the originator table call for, with the
+// drift fixed when fix is set.
+func ACLs(ctx context.Context, cfg *config.Admin, fix bool) (access.Model, []access.ACL, access.Drift, error) {
+	active, err := ActiveOriginators(ctx, cfg.Screening.Registry, cfg.PostgreSQL.URL)
+	if err != nil {
+		return access.Model{}, nil, access.Drift{}, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	p, err := NewProvisioner(cctx, cfg, 1, 1)
+	if err != nil {
+		return access.Model{}, nil, access.Drift{}, err
+	}
+	have, drift, err := p.Drift(cctx, active)
+	if err == nil && fix {
+		err = p.Fix(cctx, drift)
+	}
+	return p.Model, have, drift, err
+}
+
+// OriginatorChange is originators add or disable, as the command line
+// gives it.
+type OriginatorChange struct {
+	Entry                   originators.Entry
+	Disable                 bool
+	TableOnly               bool   // the table only: no topics, users or ACLs
+	Password                string // add: the new SCRAM user's password; "": one is made up
+	Partitions, Replication int    // of each topic created
+}
+
+// ChangeOriginator is originators add and disable on the PostgreSQL
+// originator table: the row and, unless TableOnly, its Kafka side
+// (AddOriginator, DisableOriginator); what was made or removed is
+// reported to out.
+func ChangeOriginator(ctx context.Context, cfg *config.Admin, o OriginatorChange, out io.Writer) error {
+	pool, err := OpenDB(ctx, cfg.PostgreSQL.URL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	reg := postgres.NewOriginators(pool)
+	var p *Provisioner
+	if !o.TableOnly {
+		if p, err = NewProvisioner(ctx, cfg, o.Partitions, o.Replication); err != nil {
+			return err
+		}
+	}
+	if o.Disable {
+		c, err := DisableOriginator(ctx, p, reg, o.Entry.ID)
+		c.Report(out, "deleted")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "originator %s disabled; running services reload\n", o.Entry.ID)
+		return nil
+	}
+	c, err := AddOriginator(ctx, p, reg, o.Entry, o.Password)
+	if err != nil {
+		return err
+	}
+	c.Report(out, "created")
+	fmt.Fprintf(out, "originator %s added; running services reload\n", o.Entry.ID)
+	return nil
+}

@@ -213,6 +213,25 @@ func (svc *Service) logReference(ref *refdata.Reference, state string) {
 	svc.log.Info("crosswalk chart "+state, zap.String("version", ref.Chart.Version), zap.Int("rows", ref.Chart.Len()))
 }
 
+// FileReference loads the reference data of the files the configuration
+// names (--codesets, --crosswalk) and logs what it loaded; nil, nil when it
+// names none (Start then takes the active releases from PostgreSQL).
+func FileReference(ctx context.Context, cfg *config.Serve, log *zap.Logger) (*refdata.Reference, error) {
+	if cfg.Screening.Codesets == "" {
+		return nil, nil
+	}
+	policy, err := rule.NewPolicy(cfg.Screening.File.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	ref, err := refdata.Files(cfg.Screening.Codesets, cfg.Screening.Crosswalk, policy)(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load reference data: %w", err)
+	}
+	LogReference(log, ref)
+	return ref, nil
+}
+
 // LogReference logs what was loaded from files, as Start logs what it
 // loads from PostgreSQL.
 func LogReference(log *zap.Logger, ref *refdata.Reference) {
