@@ -223,7 +223,7 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		id, rest = rest[0], rest[1:]
 	}
-	cfg, err := loadAdminConfigFor(fs, rest, s, func() bool { return !*tableOnly })
+	cfg, err := loadAdminConfig(fs, rest, s, func() bool { return !*tableOnly })
 	if err != nil {
 		return err
 	}

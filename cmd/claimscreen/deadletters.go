@@ -19,7 +19,7 @@ func runDeadletters(ctx context.Context, args []string, s stdio) error {
 	reasons := fs.String("reasons", strings.Join(pipeline.Requeueable, ","), "reasons to requeue, comma-separated")
 	requeue := fs.Bool("requeue", false, "produce the messages of those reasons back to the input topic and commit what was read (without it: list only, commit nothing)")
 	wait := fs.Duration("timeout", time.Minute, "longest time to read what was in the topic at the start")
-	cfg, err := loadAdminConfig(fs, args, s)
+	cfg, err := loadAdminConfig(fs, args, s, nil)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ func runReplay(ctx context.Context, args []string, s stdio) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	filter := filterFlags(fs, "held", "replay")
 	dry := fs.Bool("dry-run", false, "say what would change, publish nothing")
-	cfg, err := loadAdminConfig(fs, args, s)
+	cfg, err := loadAdminConfig(fs, args, s, nil)
 	if err != nil {
 		return err
 	}

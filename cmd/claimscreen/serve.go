@@ -34,15 +34,11 @@ func loadServeConfig(name string, args []string, s stdio) (*config.Serve, error)
 	return cfg, nil
 }
 
-// loadAdminConfig parses the settings of topics, replay and deadletters
-// into fs, which may hold the command's own flags.
-func loadAdminConfig(fs *flag.FlagSet, args []string, s stdio) (*config.Admin, error) {
-	return loadAdminConfigFor(fs, args, s, nil)
-}
-
-// loadAdminConfigFor is loadAdminConfig for a command that may not need
-// the brokers (config.LoadAdminFor).
-func loadAdminConfigFor(fs *flag.FlagSet, args []string, s stdio, needKafka func() bool) (*config.Admin, error) {
+// loadAdminConfig parses the settings of topics, acls, originators, replay
+// and deadletters into fs, which may hold the command's own flags;
+// needKafka, when not nil, says whether the command needs the brokers
+// (config.LoadAdminFor).
+func loadAdminConfig(fs *flag.FlagSet, args []string, s stdio, needKafka func() bool) (*config.Admin, error) {
 	cfg, err := config.LoadAdminFor(fs, args, s.env, needKafka)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(s.err)

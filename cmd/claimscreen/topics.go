@@ -21,7 +21,7 @@ func runTopics(ctx context.Context, args []string, s stdio) error {
 	ids := fs.String("originators", "", "comma-separated originator ids whose notice topics (and, in direct trust, own submit topics) to create")
 	partitions := fs.Int("partitions", 6, "partitions of each topic")
 	replication := fs.Int("replication", 1, "replication factor of each topic")
-	cfg, err := loadAdminConfig(fs, args[1:], s)
+	cfg, err := loadAdminConfig(fs, args[1:], s, nil)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func runACLs(ctx context.Context, args []string, s stdio) error {
 	verb := args[0]
 	fs := flag.NewFlagSet("acls "+verb, flag.ContinueOnError)
 	check := fs.Bool("check", false, "acls list: exit with an error when the ACLs drift from the originator table")
-	cfg, err := loadAdminConfig(fs, args[1:], s)
+	cfg, err := loadAdminConfig(fs, args[1:], s, nil)
 	if err != nil {
 		return err
 	}
