@@ -425,10 +425,24 @@ func join(prefix, key string) string {
 	return prefix + "." + key
 }
 
-// fields visits o's members, reporting unknown and repeated keys; known
-// lists the accepted keys in order and handle gets the index of each.
-func (w *walker) fields(line int, prefix string, o *fastjson.Object, known []string, handle func(k int, v *fastjson.Value)) {
+// maxFields bounds the keys of one claim.v1 object (claimFields has the
+// most).
+const maxFields = 16
+
+// field is one member of an object: its key's index in the known keys,
+// and its value.
+type field struct {
+	k int
+	v *fastjson.Value
+}
+
+// fields returns o's known members in input order, in buf (no closure a
+// field: the callers switch over what it returns), reporting unknown and
+// repeated keys; known lists the accepted keys in order (more than
+// maxFields would spill buf onto the heap, nothing worse).
+func (w *walker) fields(line int, prefix string, o *fastjson.Object, known []string, buf *[maxFields]field) []field {
 	var seen uint32
+	out := buf[:0]
 	o.Visit(func(key []byte, v *fastjson.Value) {
 		k := -1
 		for i, name := range known {
@@ -450,8 +464,9 @@ func (w *walker) fields(line int, prefix string, o *fastjson.Object, known []str
 			return
 		}
 		seen |= 1 << k
-		handle(k, v)
+		out = append(out, field{k, v})
 	})
+	return out
 }
 
 // OriginatorIDPattern is the rule for an originator id (ARCHITECTURE §2).
@@ -514,7 +529,9 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 	var dxs, lines []*fastjson.Value
 	var hasDx, hasLines, hasForm, hasReceived bool
 	dxOK, linesOK := true, true
-	w.fields(0, "", o, claimFields, func(k int, v *fastjson.Value) {
+	var fb [maxFields]field
+	for _, f := range w.fields(0, "", o, claimFields, &fb) {
+		k, v := f.k, f.v
 		switch k {
 		case 0, 1: // read by identity
 		case 2:
@@ -570,7 +587,7 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 				}
 			}
 		}
-	})
+	}
 	if c.BillType != "" && c.Form == Professional {
 		w.invalid(0, "bill_type", c.BillType, "bill_type is given only on institutional claims")
 		c.BillType = ""
@@ -638,7 +655,9 @@ var patientFields = []string{"member_id", "birth_date", "sex"}
 
 func (w *walker) patient(o *fastjson.Object) *Patient {
 	p := &Patient{}
-	w.fields(0, "patient", o, patientFields, func(k int, v *fastjson.Value) {
+	var fb [maxFields]field
+	for _, f := range w.fields(0, "patient", o, patientFields, &fb) {
+		k, v := f.k, f.v
 		switch k {
 		case 0:
 			p.MemberID, _ = w.str(0, "patient.member_id", v)
@@ -652,7 +671,7 @@ func (w *walker) patient(o *fastjson.Object) *Patient {
 				p.Sex = s
 			}
 		}
-	})
+	}
 	return p
 }
 
@@ -660,13 +679,15 @@ var periodFields = []string{"from", "through"}
 
 func (w *walker) period(o *fastjson.Object) *Period {
 	p := &Period{}
-	w.fields(0, "statement_period", o, periodFields, func(k int, v *fastjson.Value) {
+	var fb [maxFields]field
+	for _, f := range w.fields(0, "statement_period", o, periodFields, &fb) {
+		k, v := f.k, f.v
 		if k == 0 {
 			p.From = w.date(0, "statement_period.from", v)
 		} else {
 			p.Through = w.date(0, "statement_period.through", v)
 		}
-	})
+	}
 	if p.From.Text == "" {
 		w.missing(0, "statement_period.from", "statement_period.from")
 	}
@@ -700,7 +721,9 @@ func (w *walker) dx(i int, v *fastjson.Value) Dx {
 	}
 	var raw string
 	hasCode := false
-	w.fields(0, path, o, dxFields, func(k int, v *fastjson.Value) {
+	var fb [maxFields]field
+	for _, f := range w.fields(0, path, o, dxFields, &fb) {
+		k, v := f.k, f.v
 		switch k {
 		case 0:
 			hasCode = true
@@ -714,7 +737,7 @@ func (w *walker) dx(i int, v *fastjson.Value) Dx {
 				}
 			}
 		}
-	})
+	}
 	switch {
 	case !hasCode:
 		w.missing(0, ps.code, ps.code)
@@ -743,7 +766,9 @@ func (w *walker) line(i int, v *fastjson.Value) {
 		return
 	}
 	var hasProc, hasCharge, hasPointers, hasDate bool
-	w.fields(n, path, o, lineFields, func(k int, v *fastjson.Value) {
+	var fb [maxFields]field
+	for _, f := range w.fields(n, path, o, lineFields, &fb) {
+		k, v := f.k, f.v
 		switch k {
 		case 0:
 			num, err := v.Int()
@@ -761,16 +786,16 @@ func (w *walker) line(i int, v *fastjson.Value) {
 		case 3:
 			if v.Type() == fastjson.TypeNull {
 				w.null(n, ps.units)
-				return
+				continue
 			}
 			u, err := v.Float64()
 			if err != nil || v.Type() != fastjson.TypeNumber {
 				w.invalid(n, ps.units, "", path+".units must be a number")
-				return
+				continue
 			}
 			if u <= 0 || u > 99999 {
 				w.invalid(n, ps.units, strconv.FormatFloat(u, 'g', 10, 64), path+".units must be more than 0 and at most 99999")
-				return
+				continue
 			}
 			l.Units = u
 		case 4:
@@ -782,7 +807,7 @@ func (w *walker) line(i int, v *fastjson.Value) {
 			a, ok := w.array(n, ps.pointers, v)
 			hasPointers = !ok || len(a) > 0
 			if !ok {
-				return
+				continue
 			}
 			l.PointerCount = len(a)
 			if len(a) > MaxDiagnosesInstitutional {
@@ -798,7 +823,7 @@ func (w *walker) line(i int, v *fastjson.Value) {
 				l.Pointers = append(l.Pointers, p)
 			}
 		}
-	})
+	}
 	if !hasProc {
 		w.missing(n, ps.procCode, "the procedure code")
 	}
@@ -822,7 +847,9 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 	path := ps.procedure
 	var raw string
 	hasCode := false
-	w.fields(n, path, o, procFields, func(k int, v *fastjson.Value) {
+	var fb [maxFields]field
+	for _, f := range w.fields(n, path, o, procFields, &fb) {
+		k, v := f.k, f.v
 		switch k {
 		case 0:
 			hasCode = true
@@ -830,7 +857,7 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 		case 1:
 			a, ok := w.array(n, ps.procMods, v)
 			if !ok {
-				return
+				continue
 			}
 			if len(a) > MaxModifiers {
 				w.invalid(n, ps.procMods, "", fmt.Sprintf("%d modifiers on one line; at most %d are allowed", len(a), MaxModifiers))
@@ -850,7 +877,7 @@ func (w *walker) procedure(i int, o *fastjson.Object) {
 				l.Procedure.Modifiers = append(l.Procedure.Modifiers, m)
 			}
 		}
-	})
+	}
 	switch {
 	case !hasCode:
 		w.missing(n, ps.procCode, "the procedure code")
