@@ -32,7 +32,11 @@ type Ack struct {
 	Value       []byte
 }
 
-// Reasons an intake dead-letters a message for.
+// Reasons an intake dead-letters a message, or a claim of it, for.
 const (
 	ReasonUnknownSender = "UNKNOWN_SENDER" // the trading-partner table does not know it
+	// ReasonX12Rejected: a claim of a transaction set the envelope checks
+	// reject (claimscreen screen; the service answers such a set with its
+	// 999 and dead-letters nothing).
+	ReasonX12Rejected = "X12_REJECTED"
 )

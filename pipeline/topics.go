@@ -153,12 +153,12 @@ const (
 )
 
 // Reasons lists every dead-letter reason.
-var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonUnknownOriginator, ReasonNoticeTopicMissing, ReasonOriginatorMismatch}
+var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonUnknownOriginator, ReasonNoticeTopicMissing, ReasonOriginatorMismatch, ReasonUnknownSender}
 
 // Requeueable are the reasons an operator can fix (create the notice
-// topic, register the originator), after which the message can be answered
-// as it is.
-var Requeueable = []string{ReasonNoticeTopicMissing, ReasonUnknownOriginator}
+// topic, register the originator, add the X12 sender to the trading-partner
+// table), after which the message can be answered as it is.
+var Requeueable = []string{ReasonNoticeTopicMissing, ReasonUnknownOriginator, ReasonUnknownSender}
 
 // ParseReasons reads a comma-separated list of dead-letter reasons (empty
 // items skipped) as a set; an unknown reason is an error that names them

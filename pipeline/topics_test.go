@@ -18,3 +18,21 @@ func TestParseReasons(t *testing.T) {
 		t.Errorf("an unknown reason: %v, want it named with the reasons there are", err)
 	}
 }
+
+// Every reason the service or an intake dead-letters for can be named to
+// deadletters --reasons, and the fixable ones are requeued by default.
+func TestRequeueableReasons(t *testing.T) {
+	all, err := ParseReasons(strings.Join(Reasons, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{ReasonUnknownSender, ReasonUnknownOriginator, ReasonNoticeTopicMissing, ReasonOriginatorMismatch, ReasonMalformed, ReasonTooLarge} {
+		if !all[r] {
+			t.Errorf("%s is not in Reasons", r)
+		}
+	}
+	def, err := ParseReasons(strings.Join(Requeueable, ","))
+	if err != nil || !def[ReasonUnknownSender] || def[ReasonMalformed] || def[ReasonOriginatorMismatch] {
+		t.Errorf("the default requeue set %v (%v): want the fixable reasons, UNKNOWN_SENDER among them, and never MALFORMED or ORIGINATOR_MISMATCH", def, err)
+	}
+}

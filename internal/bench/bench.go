@@ -516,16 +516,12 @@ func Produce(ctx context.Context, sink pipeline.Sink, topic string, msgs [][]byt
 		for j := i; j < min(i+chunk, len(msgs)); j++ {
 			outs = append(outs, pipeline.Output{Topic: topic, Key: []byte(fmt.Sprint(j)), Value: msgs[j]})
 		}
-		if err := writeRetry(ctx, sink, outs); err != nil {
+		if err := pipeline.Produce.Write(ctx, sink, outs); err != nil {
 			return fmt.Errorf("produce: %w", err)
 		}
 	}
 	return nil
 }
-
-// writeRetry writes outs, retrying the failed ones (a topic just created
-// may not have its leaders known yet).
-var writeRetry = pipeline.Produce.Write
 
 // relay consumes topic in group, writes every message unchanged to out with
 // the same writer settings, and commits: the limit of this client and
@@ -547,7 +543,7 @@ func relay(ctx context.Context, conn *kafkaio.Conn, sink *kafkaio.Sink, topic, g
 		for i, m := range msgs {
 			outs[i] = pipeline.Output{Topic: out, Key: m.Key, Value: m.Value, Headers: m.Headers}
 		}
-		if err := writeRetry(ctx, sink, outs); err != nil {
+		if err := pipeline.Produce.Write(ctx, sink, outs); err != nil {
 			return 0, err
 		}
 		if err := src.Commit(ctx, msgs); err != nil {
@@ -677,7 +673,7 @@ func latency(ctx context.Context, workers int, conn *kafkaio.Conn, sink *kafkaio
 			outs = append(outs, pipeline.Output{Topic: topic, Key: []byte(keys[j]), Value: msgs[j]})
 			sent[j] = now
 		}
-		if err := writeRetry(ctx, sink, outs); err != nil {
+		if err := pipeline.Produce.Write(ctx, sink, outs); err != nil {
 			return [2]float64{}, err
 		}
 		i += len(outs)

@@ -205,11 +205,6 @@ func (f *Screener) Summary(w io.Writer) {
 	}
 }
 
-// ReasonUnknownSender is the dead-letter reason of a claim whose
-// interchange's sender the trading-partner table does not know: it is never
-// screened, and nothing is acknowledged.
-const ReasonUnknownSender = "UNKNOWN_SENDER"
-
 // Identify names the originator of a functional group, from the
 // trading-partner table; false when the sender is unknown.
 type Identify func(ic *x12.Interchange, g *x12.Group) (string, bool)
@@ -265,10 +260,6 @@ func WriteAcks(dir string, acks []Ack) ([]string, error) {
 	return paths, nil
 }
 
-// ReasonX12Rejected is the dead-letter reason of a claim whose transaction
-// set the envelope checks reject: it is not screened.
-const ReasonX12Rejected = "X12_REJECTED"
-
 // Ack is an acknowledgement written for an X12 input: its name (the
 // input interchange and group) and content.
 type Ack struct {
@@ -304,7 +295,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 					cs, _ := x12.Claims(ic, g, set, time.Time{})
 					for _, c := range cs {
 						f.lines++
-						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, "", ReasonUnknownSender,
+						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, "", pipeline.ReasonUnknownSender,
 							fmt.Sprintf("interchange %s: sender %s:%s (GS02 %s) is not in the trading-partner table", ic.Control, ic.SenderQualifier, ic.Sender, g.Sender))})
 					}
 				}
@@ -333,7 +324,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 				for _, c := range cs {
 					f.lines++
 					if why != "" {
-						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, originator, ReasonX12Rejected,
+						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, originator, pipeline.ReasonX12Rejected,
 							fmt.Sprintf("transaction set %s (interchange %s, group %s) is rejected: %s", r.Set.Control, ic.Control, g.Control, why))})
 					} else {
 						msg := c.WithOriginator(originator)

@@ -284,8 +284,8 @@ func (c Change) Report(w io.Writer, verb string) {
 	}
 }
 
-// Registry is the originator table's store (postgres.Originators).
-type Registry interface {
+// OriginatorStore is the originator table's store (postgres.Originators).
+type OriginatorStore interface {
 	AddOriginator(ctx context.Context, e originators.Entry) error
 	DisableOriginator(ctx context.Context, id string) error
 	Load(ctx context.Context) (*originators.Table, error)
@@ -294,7 +294,7 @@ type Registry interface {
 // AddOriginator adds an originator: its topics, user and ACLs (p nil: the
 // table only), then its row; if the row cannot be written the Kafka side
 // is rolled back. Running services take the row at once (NOTIFY).
-func AddOriginator(ctx context.Context, p *Provisioner, reg Registry, e originators.Entry, password string) (Change, error) {
+func AddOriginator(ctx context.Context, p *Provisioner, reg OriginatorStore, e originators.Entry, password string) (Change, error) {
 	var c Change
 	if p != nil {
 		var err error
@@ -317,7 +317,7 @@ func AddOriginator(ctx context.Context, p *Provisioner, reg Registry, e originat
 // DisableOriginator revokes an originator's ACLs (and user) first, so it
 // loses its access before the table says so, then disables its row; a
 // failure of the row leaves it active and drifting (acls list shows it).
-func DisableOriginator(ctx context.Context, p *Provisioner, reg Registry, id string) (Change, error) {
+func DisableOriginator(ctx context.Context, p *Provisioner, reg OriginatorStore, id string) (Change, error) {
 	var c Change
 	if p != nil {
 		t, err := reg.Load(ctx)
