@@ -43,12 +43,16 @@ func dbFlags(name string, args []string, s stdio, extra func(*flag.FlagSet)) (*f
 	return fs, *url, nil
 }
 
-// dbCommand parses a database command's flags and opens the database; the
-// caller closes the pool.
-func dbCommand(ctx context.Context, name string, args []string, s stdio, extra func(*flag.FlagSet)) (*flag.FlagSet, *pgxpool.Pool, error) {
+// dbCommand parses a database command's flags, checks its arguments (the
+// usage line shown when there are not nargs of them; -1: one or more),
+// and only then opens the database; the caller closes the pool.
+func dbCommand(ctx context.Context, name string, args []string, s stdio, extra func(*flag.FlagSet), nargs int, usage string) (*flag.FlagSet, *pgxpool.Pool, error) {
 	fs, url, err := dbFlags(name, args, s, extra)
 	if err != nil {
 		return nil, nil, err
+	}
+	if (nargs < 0 && fs.NArg() == 0) || (nargs >= 0 && fs.NArg() != nargs) {
+		return nil, nil, fmt.Errorf("%w: %s", errUsage, usage)
 	}
 	pool, err := openDB(ctx, url)
 	if err != nil {
@@ -86,12 +90,17 @@ func runMigrate(ctx context.Context, args []string, s stdio) error {
 // codesetsDB handles codesets import, activate, retire, and list without
 // files (the registry).
 func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error {
+	nargs, usage := map[string]int{"import": -1, "activate": 2, "retire": 2, "list": 0}, map[string]string{
+		"import": "codesets import FILE...", "activate": "codesets activate SYSTEM VERSION", "retire": "codesets retire SYSTEM VERSION", "list": "codesets list [DIR|FILE...]"}
+	if _, ok := nargs[verb]; !ok {
+		return fmt.Errorf("%w: codesets list|import|activate|retire", errUsage)
+	}
 	var format string
 	fs, pool, err := dbCommand(ctx, "codesets "+verb, args, s, func(fs *flag.FlagSet) {
 		if verb == "import" {
 			fs.StringVar(&format, "format", "", "read every FILE as this format")
 		}
-	})
+	}, nargs[verb], usage[verb])
 	if err != nil {
 		return err
 	}
@@ -99,9 +108,6 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 	reg := postgres.NewReleases(pool)
 	switch verb {
 	case "import":
-		if fs.NArg() == 0 {
-			return fmt.Errorf("%w: codesets import FILE...", errUsage)
-		}
 		for _, f := range fs.Args() {
 			start := time.Now()
 			rels, notes, err := refdata.ReadCodeSets(f, format)
@@ -122,9 +128,6 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 		fmt.Fprintln(s.out, "imported releases are not in use until activated: claimscreen codesets activate SYSTEM VERSION")
 		return nil
 	case "activate", "retire":
-		if fs.NArg() != 2 {
-			return fmt.Errorf("%w: codesets %s SYSTEM VERSION", errUsage, verb)
-		}
 		if err := reg.SetReleaseActive(ctx, fs.Arg(0), fs.Arg(1), verb == "activate"); err != nil {
 			return err
 		}
@@ -157,7 +160,12 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 		return fmt.Errorf("%w: crosswalk import FILE|DIR | list | activate VERSION", errUsage)
 	}
 	verb := args[0]
-	fs, pool, err := dbCommand(ctx, "crosswalk "+verb, args[1:], s, nil)
+	nargs, usage := map[string]int{"import": 1, "activate": 1, "list": 0}, map[string]string{
+		"import": "crosswalk import FILE|DIR", "activate": "crosswalk activate VERSION", "list": "crosswalk list"}
+	if _, ok := nargs[verb]; !ok {
+		return fmt.Errorf("%w: crosswalk import|list|activate", errUsage)
+	}
+	fs, pool, err := dbCommand(ctx, "crosswalk "+verb, args[1:], s, nil, nargs[verb], usage[verb])
 	if err != nil {
 		return err
 	}
@@ -165,9 +173,6 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 	reg := postgres.NewCharts(pool)
 	switch verb {
 	case "import":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("%w: crosswalk import FILE|DIR", errUsage)
-		}
 		c, err := refdata.ReadChart(fs.Arg(0))
 		if err != nil {
 			return err
@@ -179,9 +184,6 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 		fmt.Fprintf(s.out, "chart %s: %s (%d rows); activate it with: claimscreen crosswalk activate %s\n", c.Version, st, c.Len(), c.Version)
 		return nil
 	case "activate":
-		if fs.NArg() != 1 {
-			return fmt.Errorf("%w: crosswalk activate VERSION", errUsage)
-		}
 		if err := reg.ActivateChart(ctx, fs.Arg(0)); err != nil {
 			return err
 		}

@@ -12,18 +12,25 @@ import (
 func runLedger(ctx context.Context, args []string, s stdio) error {
 	var filter func() (postgres.Filter, error)
 	var limit *int
-	_, pool, err := dbCommand(ctx, "ledger", args, s, func(fs *flag.FlagSet) {
+	fs, url, err := dbFlags("ledger", args, s, func(fs *flag.FlagSet) {
 		filter = filterFlags(fs, "any", "print")
 		limit = fs.Int("limit", 0, "print at most this many rows (0: all)")
 	})
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	if fs.NArg() != 0 {
+		return fmt.Errorf("%w: ledger [--outcome O] [--from D] [--to D] [--originator ID] [--limit N]", errUsage)
+	}
 	f, err := filter()
 	if err != nil {
 		return err
 	}
+	pool, err := openDB(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
 	_, err = postgres.NewLedger(pool).Export(ctx, f, *limit, s.out)
 	return err
 }

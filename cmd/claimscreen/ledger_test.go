@@ -81,3 +81,31 @@ func TestLedgerCommand(t *testing.T) {
 		t.Errorf("bad date: exit %d: %s", code, errOut)
 	}
 }
+
+// A wrong command line of a database command is told before any database
+// is needed: no DATABASE_URL here.
+func TestDatabaseCommandUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"codesets", "activate", "ICD-10-CM"}, "codesets activate SYSTEM VERSION"},
+		{[]string{"codesets", "retire", "a", "b", "c"}, "codesets retire SYSTEM VERSION"},
+		{[]string{"codesets", "import"}, "codesets import FILE..."},
+		{[]string{"codesets", "frobnicate"}, "codesets list|import|activate|retire"},
+		{[]string{"crosswalk", "import"}, "crosswalk import FILE|DIR"},
+		{[]string{"crosswalk", "activate", "a", "b"}, "crosswalk activate VERSION"},
+		{[]string{"crosswalk", "drop"}, "crosswalk import|list|activate"},
+		{[]string{"ledger", "extra"}, "ledger [--outcome"},
+		{[]string{"ledger", "--outcome", "maybe"}, `--outcome "maybe"`},
+		{[]string{"ledger", "--from", "yesterday"}, `date "yesterday"`},
+		{[]string{"ledger"}, "set DATABASE_URL"},
+		{[]string{"codesets", "list"}, "set DATABASE_URL"},
+		{[]string{"crosswalk", "list"}, "set DATABASE_URL"},
+	} {
+		code, _, errOut := runCmd(t, "", tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errOut, tc.msg)
+		}
+	}
+}
