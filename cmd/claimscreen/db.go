@@ -43,16 +43,22 @@ func dbFlags(name string, args []string, s stdio, extra func(*flag.FlagSet)) (*f
 	return fs, *url, nil
 }
 
-// dbCommand parses a database command's flags, checks its arguments (the
-// usage line shown when there are not nargs of them; -1: one or more),
-// and only then opens the database; the caller closes the pool.
-func dbCommand(ctx context.Context, name string, args []string, s stdio, extra func(*flag.FlagSet), nargs int, usage string) (*flag.FlagSet, *pgxpool.Pool, error) {
+// verbArgs is how many arguments a database command's verb takes (-1: one
+// or more) and its usage line.
+type verbArgs struct {
+	n     int
+	usage string
+}
+
+// dbCommand parses a database command's flags, checks its arguments, and
+// only then opens the database; the caller closes the pool.
+func dbCommand(ctx context.Context, name string, args []string, s stdio, extra func(*flag.FlagSet), want verbArgs) (*flag.FlagSet, *pgxpool.Pool, error) {
 	fs, url, err := dbFlags(name, args, s, extra)
 	if err != nil {
 		return nil, nil, err
 	}
-	if (nargs < 0 && fs.NArg() == 0) || (nargs >= 0 && fs.NArg() != nargs) {
-		return nil, nil, fmt.Errorf("%w: %s", errUsage, usage)
+	if (want.n < 0 && fs.NArg() == 0) || (want.n >= 0 && fs.NArg() != want.n) {
+		return nil, nil, fmt.Errorf("%w: %s", errUsage, want.usage)
 	}
 	pool, err := openDB(ctx, url)
 	if err != nil {
@@ -90,9 +96,9 @@ func runMigrate(ctx context.Context, args []string, s stdio) error {
 // codesetsDB handles codesets import, activate, retire, and list without
 // files (the registry).
 func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error {
-	nargs, usage := map[string]int{"import": -1, "activate": 2, "retire": 2, "list": 0}, map[string]string{
-		"import": "codesets import FILE...", "activate": "codesets activate SYSTEM VERSION", "retire": "codesets retire SYSTEM VERSION", "list": "codesets list [DIR|FILE...]"}
-	if _, ok := nargs[verb]; !ok {
+	want, ok := map[string]verbArgs{"import": {-1, "codesets import FILE..."}, "activate": {2, "codesets activate SYSTEM VERSION"},
+		"retire": {2, "codesets retire SYSTEM VERSION"}, "list": {0, "codesets list [DIR|FILE...]"}}[verb]
+	if !ok {
 		return fmt.Errorf("%w: codesets list|import|activate|retire", errUsage)
 	}
 	var format string
@@ -100,7 +106,7 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 		if verb == "import" {
 			fs.StringVar(&format, "format", "", "read every FILE as this format")
 		}
-	}, nargs[verb], usage[verb])
+	}, want)
 	if err != nil {
 		return err
 	}
@@ -160,12 +166,12 @@ func runCrosswalk(ctx context.Context, args []string, s stdio) error {
 		return fmt.Errorf("%w: crosswalk import FILE|DIR | list | activate VERSION", errUsage)
 	}
 	verb := args[0]
-	nargs, usage := map[string]int{"import": 1, "activate": 1, "list": 0}, map[string]string{
-		"import": "crosswalk import FILE|DIR", "activate": "crosswalk activate VERSION", "list": "crosswalk list"}
-	if _, ok := nargs[verb]; !ok {
+	want, ok := map[string]verbArgs{"import": {1, "crosswalk import FILE|DIR"}, "activate": {1, "crosswalk activate VERSION"},
+		"list": {0, "crosswalk list"}}[verb]
+	if !ok {
 		return fmt.Errorf("%w: crosswalk import|list|activate", errUsage)
 	}
-	fs, pool, err := dbCommand(ctx, "crosswalk "+verb, args[1:], s, nil, nargs[verb], usage[verb])
+	fs, pool, err := dbCommand(ctx, "crosswalk "+verb, args[1:], s, nil, want)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func runScreen(ctx context.Context, args []string, s stdio) error {
 	out := bufio.NewWriterSize(s.out, 64<<10)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	err = scr.Screen(ctx, inputs, screenfile.Inputs{Identify: screenfile.FileIdentity(*originator, table), AcksDir: *acksDir, Notes: s.err}, enc)
+	err = scr.Screen(ctx, inputs, screenfile.Options{Identify: screenfile.FileIdentity(*originator, table), AcksDir: *acksDir, Notes: s.err}, enc)
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("write decisions: %w", ferr)
 	}

@@ -16,9 +16,9 @@ type Input struct {
 	R    io.Reader
 }
 
-// Inputs tells how an input's X12 claims are identified and where its
-// acknowledgements go.
-type Inputs struct {
+// Options tell how an X12 input's claims are identified, where its
+// acknowledgements go, and where notes about it are written.
+type Options struct {
 	Identify Identify // the originator of each functional group
 	AcksDir  string   // the folder of 999/277CA/TA1 files; "": none written
 	Notes    io.Writer
@@ -28,7 +28,7 @@ type Inputs struct {
 // interchange (every CLM of its 837s) or claim.v1 NDJSON (one decision per
 // line). Interchange problems and the acknowledgements written go to
 // o.Notes.
-func (f *Screener) Screen(ctx context.Context, inputs []Input, o Inputs, enc *json.Encoder) error {
+func (f *Screener) Screen(ctx context.Context, inputs []Input, o Options, enc *json.Encoder) error {
 	for _, in := range inputs {
 		br := bufio.NewReaderSize(in.R, 64<<10)
 		if head, _ := br.Peek(512); x12.Looks(head) {
@@ -45,7 +45,7 @@ func (f *Screener) Screen(ctx context.Context, inputs []Input, o Inputs, enc *js
 }
 
 // screenX12 screens one X12 input and writes its acknowledgements.
-func (f *Screener) screenX12(ctx context.Context, name string, r io.Reader, o Inputs, enc *json.Encoder) error {
+func (f *Screener) screenX12(ctx context.Context, name string, r io.Reader, o Options, enc *json.Encoder) error {
 	data, err := ReadX12(name, r)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func TestScreenInputsByContent(t *testing.T) {
 		{Name: "two.ndjson", R: bytes.NewReader(append(append(ndjson[0], '\n'), ndjson[1]...))},
 		{Name: "837p.txt", R: bytes.NewReader(sample837P(t))},
 	}
-	if err := f.Screen(context.Background(), inputs, Inputs{Identify: FileIdentity("CLINIC-1", nil), AcksDir: dir, Notes: &notes}, enc); err != nil {
+	if err := f.Screen(context.Background(), inputs, Options{Identify: FileIdentity("CLINIC-1", nil), AcksDir: dir, Notes: &notes}, enc); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

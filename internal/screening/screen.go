@@ -183,14 +183,10 @@ func (st *state) dxDates() {
 			all = addDate(all, d)
 		}
 	}
-	if len(all) > len(st.dateArr) {
-		st.dateMore = slices.Clone(all)
-	} else {
-		copy(st.dateArr[:], all)
-	}
 	if len(all) <= 1 {
 		// One date for the whole claim (the common case): every diagnosis
 		// shares it.
+		copy(st.dateArr[:], all)
 		st.share(len(all), n)
 		return
 	}
@@ -239,10 +235,8 @@ func (st *state) datesOf(i int) []civil.Date {
 }
 
 func addDate(ds []civil.Date, d civil.Date) []civil.Date {
-	for _, x := range ds {
-		if x == d {
-			return ds
-		}
+	if slices.Contains(ds, d) {
+		return ds
 	}
 	return append(ds, d)
 }
