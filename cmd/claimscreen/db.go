@@ -75,12 +75,7 @@ func runMigrate(ctx context.Context, args []string, s stdio) error {
 	if url == "" {
 		return fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
 	}
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	applied, err := postgres.Migrate(ctx, pool)
+	applied, err := service.Migrate(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -116,14 +111,10 @@ func codesetsDB(ctx context.Context, verb string, args []string, s stdio) error 
 	case "import":
 		for _, f := range fs.Args() {
 			start := time.Now()
-			rels, notes, err := refdata.ReadCodeSets(f, format)
+			res, notes, err := service.ImportCodeSets(ctx, reg, f, format)
 			for _, n := range notes {
 				fmt.Fprintln(s.err, n)
 			}
-			if err != nil {
-				return err
-			}
-			res, err := reg.ImportReleases(ctx, rels)
 			if err != nil {
 				return err
 			}

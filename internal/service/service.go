@@ -395,3 +395,26 @@ func (svc *Service) startEmbedded() error {
 	svc.brokers = c.ListenAddrs()
 	return nil
 }
+
+// Migrate applies the database's pending migrations and returns their
+// versions (none: it was up to date).
+func Migrate(ctx context.Context, url string) ([]int, error) {
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	return postgres.Migrate(ctx, pool)
+}
+
+// ImportCodeSets reads the code-set file (or folder) at path as format
+// ("": recognised by name or header) and imports its releases into
+// PostgreSQL in one transaction; notes name the files skipped.
+func ImportCodeSets(ctx context.Context, reg *postgres.Releases, path, format string) ([]postgres.ImportResult, []string, error) {
+	rels, notes, err := refdata.ReadCodeSets(path, format)
+	if err != nil {
+		return nil, notes, err
+	}
+	res, err := reg.ImportReleases(ctx, rels)
+	return res, notes, err
+}
