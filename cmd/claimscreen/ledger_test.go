@@ -109,3 +109,49 @@ func TestDatabaseCommandUsage(t *testing.T) {
 		}
 	}
 }
+
+// The reference-data commands on PostgreSQL, as docs/operations.md's
+// runbook runs them: migrate, import, list, activate, for code sets and a
+// crosswalk chart.
+func TestReferenceDataCommands(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": testenv.FreshDatabase(t, postgres.MigrateURL)}
+	cli := func(args ...string) (int, string, string) {
+		var out, errb strings.Builder
+		code := run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		return code, out.String(), errb.String()
+	}
+	must := func(want string, args ...string) string {
+		t.Helper()
+		code, out, errOut := cli(args...)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("claimscreen %s: exit %d, %q %q; want %q", strings.Join(args, " "), code, out, errOut, want)
+		}
+		return out
+	}
+	order := repo(t, "internal/samples/codesets/icd10cm_order_2026.txt")
+	must("database is up to date", "migrate")
+	must("imported (", "codesets", "import", order)
+	must("already imported", "codesets", "import", order)
+	if out := must("ICD-10-CM", "codesets", "list"); !strings.Contains(out, "imported") || strings.Contains(out, "active") {
+		t.Errorf("before activation: %s", out)
+	}
+	version := ""
+	for _, l := range strings.Split(must("ICD-10-CM", "codesets", "list"), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "ICD-10-CM" {
+			version = f[1]
+		}
+	}
+	must("activated; running services reload", "codesets", "activate", "ICD-10-CM", version)
+	if out := must("ICD-10-CM", "codesets", "list"); !strings.Contains(out, "active") {
+		t.Errorf("after activation: %s", out)
+	}
+	if code, _, errOut := cli("codesets", "import", repo(t, "internal/samples/claims.ndjson")); code != 1 || !strings.Contains(errOut, "claims.ndjson") {
+		t.Errorf("a file that is no code set: exit %d, %q", code, errOut)
+	}
+	chart := must("activate it with", "crosswalk", "import", repo(t, "crosswalks/sample-2025-10.csv"))
+	v, _, _ := strings.Cut(strings.TrimPrefix(chart, "chart "), ":")
+	must("activated", "crosswalk", "activate", v)
+	if out := must(v, "crosswalk", "list"); !strings.Contains(out, "active") {
+		t.Errorf("crosswalk list: %s", out)
+	}
+}
