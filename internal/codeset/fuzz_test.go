@@ -37,7 +37,7 @@ func fuzzRead(t *testing.T, name, s string) {
 		}
 		if r.Tabular != nil {
 			tab, _ := snap.TabularOn(r.Coverage.From)
-			for code := range r.Tabular.Codes {
+			for code := range r.Tabular.Codes() {
 				tab.SevenChars(code)
 				tab.Manifestation(code)
 				tab.Excludes1Of(code, "A000")

@@ -116,6 +116,16 @@ func (m *idMap) add(code string) int32 {
 
 func (m *idMap) len() int { return int(m.n) }
 
+// codes returns every code by id: codes()[id] is the code numbered id.
+func (m *idMap) codes() []string {
+	codes := make([]string, m.len())
+	m.each(func(k uint64, id int32) { codes[id] = unpack(k) })
+	for code, id := range m.other {
+		codes[id] = code
+	}
+	return codes
+}
+
 // unpack is pack's inverse.
 func unpack(k uint64) string {
 	var b [10]byte

@@ -110,7 +110,7 @@ func TestRealTabular(t *testing.T) {
 		}
 	}
 	manif := 0
-	for _, c := range tb.Codes {
+	for _, c := range tb.Codes() {
 		if c.Manifestation {
 			manif++
 		}

@@ -569,11 +569,7 @@ func buildTabular(rs []*Release, ids *idMap) []*tabIndex {
 		}
 		return a.From > b.From
 	})
-	codes := make([]string, ids.len())
-	ids.each(func(k uint64, id int32) { codes[id] = unpack(k) })
-	for code, id := range ids.other {
-		codes[id] = code
-	}
+	codes := ids.codes()
 	out := make([]*tabIndex, 0, len(sorted))
 	for _, r := range sorted {
 		if r.Tabular == nil {

@@ -287,7 +287,7 @@ func TestImportEditors(t *testing.T) {
 	}
 	ta, _ := a.TabularOn(civil.FromYMD(2026, 5, 1))
 	tb, rel := b.TabularOn(civil.FromYMD(2026, 5, 1))
-	if tb == nil || rel.Version != "FY2026-APR" || len(tb.Codes) != len(ta.Codes) || len(tb.Excludes1) != len(ta.Excludes1) || len(tb.SevenChr) != len(ta.SevenChr) {
+	if tb == nil || rel.Version != "FY2026-APR" || tb.Len() != ta.Len() || len(tb.Excludes1) != len(ta.Excludes1) || len(tb.SevenChr) != len(ta.SevenChr) {
 		t.Fatalf("Tabular from PostgreSQL: %v", rel)
 	}
 	for _, p := range [][2]string{{"J209", "J40"}, {"A0500", "T620X1A"}, {"A310", "A150"}, {"S52521A", "S62001A"}} {

@@ -163,8 +163,8 @@ func nullable(s string) any {
 // copyTabular copies a Tabular List's codes, 7th characters and Excludes1
 // notes.
 func copyTabular(ctx context.Context, tx pgx.Tx, id int64, t *codeset.Tabular) error {
-	codes := make([][]any, 0, len(t.Codes))
-	for c, tc := range t.Codes {
+	codes := make([][]any, 0, t.Len())
+	for c, tc := range t.Codes() {
 		codes = append(codes, []any{id, c, int16(tc.Chapter), tc.Manifestation})
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"codeset_tabular_code"}, []string{"release_id", "code", "chapter", "manifestation"}, pgx.CopyFromRows(codes)); err != nil {
@@ -362,7 +362,7 @@ func loadEditors(ctx context.Context, pool *pgxpool.Pool, ids []int64, byID map[
 	tab := func(id int64) *codeset.Tabular {
 		rel := byID[id]
 		if rel.Tabular == nil {
-			rel.Tabular = &codeset.Tabular{Codes: map[string]codeset.TabCode{}, SevenChr: map[string][]codeset.SevenChrDef{}}
+			rel.Tabular = codeset.NewTabular()
 		}
 		return rel.Tabular
 	}
@@ -379,7 +379,7 @@ func loadEditors(ctx context.Context, pool *pgxpool.Pool, ids []int64, byID map[
 			rows.Close()
 			return err
 		}
-		tab(id).Codes[code] = codeset.TabCode{Chapter: uint8(ch), Manifestation: m}
+		tab(id).SetCode(code, codeset.TabCode{Chapter: uint8(ch), Manifestation: m})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
