@@ -326,7 +326,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			if cur == nil || inCOB {
 				continue
 			}
-			for i := 1; i < len(seg.Elements); i++ {
+			for i := 1; i < seg.Len(); i++ {
 				c := components(seg, i)
 				if len(c) < 2 {
 					continue

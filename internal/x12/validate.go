@@ -211,7 +211,7 @@ func (w *walker) step(seg Segment) {
 			case it.seg != nil:
 				// A loop's first segment starts a new repetition of the
 				// loop: that is found one level out.
-				if (i == 0 && !f.loop.wrapper) || !it.seg.matches(seg, w.sep) {
+				if (i == 0 && !f.loop.wrapper) || !it.seg.matches(id, &seg, w.sep) {
 					continue
 				}
 				w.close(d+1, seg)
@@ -220,7 +220,7 @@ func (w *walker) step(seg Segment) {
 				w.counts[f.off+i]++
 				w.use(it.seg, w.counts[f.off+i], seg)
 				return
-			case it.loop.matches(seg, w.sep):
+			case it.loop.matches(id, &seg, w.sep):
 				w.close(d+1, seg)
 				w.skip(f, i, seg)
 				f.pos = i
@@ -321,12 +321,14 @@ func (l *gloop) first() *gseg {
 	return l.items[0].seg
 }
 
-func (l *gloop) matches(seg Segment, sep Separators) bool {
-	return l.first().matches(seg, sep)
+func (l *gloop) matches(id string, seg *Segment, sep Separators) bool {
+	return l.first().matches(id, seg, sep)
 }
 
-func (gs *gseg) matches(seg Segment, sep Separators) bool {
-	if seg.ID() != gs.id {
+// matches reports whether seg, whose id is id (read once a step), is the
+// guide's segment gs.
+func (gs *gseg) matches(id string, seg *Segment, sep Separators) bool {
+	if id != gs.id {
 		return false
 	}
 	if gs.key == 0 {
@@ -348,13 +350,23 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			errs = append(errs, ElementError{Position: pos, Component: comp, Ref: ref, Code: code, Value: value})
 		}
 	}
-	n := len(seg.Elements) - 1
+	// The elements once, into an array on the stack: each is read by
+	// index below, not found again from the segment's offsets.
+	var arr [64]string
+	vals := seg.AppendElements(arr[:0])
+	el := func(i int) string {
+		if i < len(vals) {
+			return vals[i]
+		}
+		return ""
+	}
+	n := len(vals) - 1
 	if last := gs.elems[len(gs.elems)-1].seq; n > last {
 		add(last+1, 0, "", IK4TooMany, "")
 	}
 	for i := range gs.elems {
 		e := &gs.elems[i] // by pointer: an element's rules are a dozen words
-		v := seg.E(e.seq)
+		v := el(e.seq)
 		if e.typ != "" {
 			if code := e.check(v); code != "" {
 				add(e.seq, 0, e.ref, code, value(code, v))
@@ -394,7 +406,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			}
 		}
 	}
-	present := func(i int) bool { return seg.E(i) != "" }
+	present := func(i int) bool { return el(i) != "" }
 	for _, r := range gs.syntax {
 		switch r.kind {
 		case 'P': // all or none
@@ -478,8 +490,8 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 	}
 	// An element separator before the terminator is an empty element
 	// written where X12 wants none.
-	if len(seg.Elements) > 1 && seg.Elements[len(seg.Elements)-1] == "" {
-		add(len(seg.Elements)-1, 0, "", IK4TooMany, "")
+	if n := seg.Len(); n > 1 && seg.E(n-1) == "" {
+		add(n-1, 0, "", IK4TooMany, "")
 	}
 	if len(errs) > 0 {
 		w.report(SegmentError{ID: seg.ID(), Position: w.position(seg), Loop: w.loopID(), Code: IK3ElementErrors, Elements: errs})

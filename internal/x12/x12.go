@@ -25,22 +25,40 @@ type Separators struct {
 	Repetition                  byte // 0: none
 }
 
-// Segment is one segment: its id and elements (Elements[0] is the id, so
-// Elements[i] is the X12 element i).
+// Segment is one segment: its text and where its elements start. Element
+// 0 is the id, so E(i) is the X12 element i. The offsets of all the
+// segments of an input share one slab without pointers: the collector
+// neither scans it nor pays a write barrier an element, as it did for a
+// slab of substrings.
 type Segment struct {
-	Elements []string
-	Pos      int // 1-based position of the segment in the input
+	raw string // the segment, without its terminator and line break
+	// starts[i] is where element i starts; starts[Len()] is len(raw)+1,
+	// where one more element would, so element i is
+	// raw[starts[i]:starts[i+1]-1].
+	starts []uint32
+	Pos    int // 1-based position of the segment in the input
 }
 
 // ID is the segment id (ISA, GS, ST, CLM …).
-func (s Segment) ID() string { return s.Elements[0] }
+func (s Segment) ID() string { return s.E(0) }
+
+// Len is the number of elements, the id counted (ST*0001*837 has 3).
+func (s Segment) Len() int { return max(len(s.starts)-1, 0) }
 
 // E returns element i, or "" when the segment has fewer.
 func (s Segment) E(i int) string {
-	if i < len(s.Elements) {
-		return s.Elements[i]
+	if i < 0 || i >= len(s.starts)-1 {
+		return ""
 	}
-	return ""
+	return s.raw[s.starts[i] : s.starts[i+1]-1]
+}
+
+// AppendElements appends every element, the id first, to dst.
+func (s Segment) AppendElements(dst []string) []string {
+	for i := 0; i+1 < len(s.starts); i++ {
+		dst = append(dst, s.raw[s.starts[i]:s.starts[i+1]-1])
+	}
+	return dst
 }
 
 // AppendComponents appends element i's components (split at the
@@ -213,24 +231,25 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			return nil, 0, &Error{pos + at, fmt.Sprintf("the ISA is not the fixed 106 bytes: byte %d is %q, not the element separator %q", at, isa[at], sep.Element)}
 		}
 	}
-	fields := strings.Split(isa[:104], sepString(sep.Element))
-	if len(fields) != 17 {
-		return nil, 0, &Error{pos, fmt.Sprintf("the ISA has %d elements, not 16, with element separator %q", len(fields)-1, sep.Element)}
+	ic.ISA = slab.split(isa[:104], sep.Element)
+	ic.ISA.Pos = 1
+	if ic.ISA.Len() != 17 {
+		return nil, 0, &Error{pos, fmt.Sprintf("the ISA has %d elements, not 16, with element separator %q", ic.ISA.Len()-1, sep.Element)}
 	}
-	if len(fields[11]) != 1 {
-		return nil, 0, &Error{pos, fmt.Sprintf("ISA11 %q is not one character", fields[11])}
+	fields := func(i int) string { return ic.ISA.E(i) }
+	if len(fields(11)) != 1 {
+		return nil, 0, &Error{pos, fmt.Sprintf("ISA11 %q is not one character", fields(11))}
 	}
-	if r := fields[11][0]; !isAlnum(r) && r != sep.Element && r != sep.Component && r != sep.Segment {
+	if r := fields(11)[0]; !isAlnum(r) && r != sep.Element && r != sep.Component && r != sep.Segment {
 		sep.Repetition = r
 	}
 	if isAlnum(sep.Component) || sep.Component == ' ' || sep.Component == sep.Element || sep.Component == sep.Segment {
 		ic.Notes = append(ic.Notes, Note{TA1BadComponentSep, fmt.Sprintf("component separator %q", sep.Component)})
 	}
 	ic.Separators = sep
-	ic.ISA = Segment{Elements: fields, Pos: 1}
-	ic.SenderQualifier, ic.Sender = strings.TrimSpace(fields[5]), strings.TrimSpace(fields[6])
-	ic.ReceiverQualifier, ic.Receiver = strings.TrimSpace(fields[7]), strings.TrimSpace(fields[8])
-	ic.Control, ic.Usage = fields[13], fields[15]
+	ic.SenderQualifier, ic.Sender = strings.TrimSpace(fields(5)), strings.TrimSpace(fields(6))
+	ic.ReceiverQualifier, ic.Receiver = strings.TrimSpace(fields(7)), strings.TrimSpace(fields(8))
+	ic.Control, ic.Usage = fields(13), fields(15)
 	if len(ic.Control) != 9 || !allDigits(ic.Control) {
 		ic.Notes = append(ic.Notes, Note{TA1BadControlNumber, fmt.Sprintf("interchange control number %q is not nine digits", ic.Control)})
 	}
@@ -355,19 +374,37 @@ func nextSegment(s string, pos int, sep Separators, p *slabPool) (Segment, int, 
 	if pos >= len(s) {
 		return Segment{}, pos, false
 	}
-	end := strings.IndexByte(s[pos:], sep.Segment)
+	// One pass finds the terminator and the element separators before it:
+	// elements are a few bytes long, shorter than a call to IndexByte pays.
+	starts := append(p.room(), 0)
+	end := -1
+	for i := pos; i < len(s); i++ {
+		if c := s[i]; c == sep.Segment {
+			end = i
+			break
+		} else if c == sep.Element {
+			starts = append(starts, uint32(i-pos+1))
+		}
+	}
 	if end < 0 {
 		return Segment{}, len(s), false
 	}
-	raw := strings.TrimRight(s[pos:pos+end], "\r\n")
-	return Segment{Elements: p.split(raw, sep.Element)}, pos + end + 1, true
+	raw := s[pos:end]
+	for len(raw) > 0 && (raw[len(raw)-1] == '\r' || raw[len(raw)-1] == '\n') {
+		raw = raw[:len(raw)-1]
+	}
+	for int(starts[len(starts)-1]) > len(raw) { // a separator trimmed with the line break
+		starts = starts[:len(starts)-1]
+	}
+	starts = append(starts, uint32(len(raw)+1))
+	return Segment{raw: raw, starts: p.cuts.done(starts)}, end + 1, true
 }
 
-// slabPool hands out windows of a shared slab for segments' elements:
-// many segments to one allocation. A window is capped, so that an append to
-// one segment's elements never reaches the next. Each Parse has its own.
+// slabPool hands out windows of shared slabs: the separators' offsets of
+// many segments in one allocation, and the sets' segments in another. Each
+// Parse has its own.
 type slabPool struct {
-	cur  []string
+	cuts window[uint32]  // backs the segments' cuts
 	segs window[Segment] // backs the sets' Segments
 }
 
@@ -389,46 +426,42 @@ func (w *window[T]) done(run []T) []T {
 }
 
 // presize makes room for the rest of the input at once when the pool is
-// low: one allocation for its elements and one for its segments, counted
-// by their separators (bytes.Count-fast), rather than slabs and slices
-// that grow and are copied, garbage the collector then scans.
+// low: one allocation for its separators' offsets and one for its
+// segments, counted by their separators (bytes.Count-fast), rather than
+// slabs and slices that grow and are copied.
 func (p *slabPool) presize(rest string, sep Separators) {
-	if cap(p.segs.buf)-len(p.segs.buf) < 64 {
-		p.segs.buf = make([]Segment, 0, strings.Count(rest, sepString(sep.Segment))+1)
+	if n := strings.Count(rest, sepString(sep.Segment)) + 1; cap(p.segs.buf)-len(p.segs.buf) < n {
+		p.segs.buf = make([]Segment, 0, n)
 	}
-	if len(p.cur) < 256 {
-		if n := strings.Count(rest, sepString(sep.Element)) + strings.Count(rest, sepString(sep.Segment)) + 1; n > slabSize {
-			p.cur = make([]string, n)
-		}
+	if n := strings.Count(rest, sepString(sep.Element)) + 2*strings.Count(rest, sepString(sep.Segment)) + 2; cap(p.cuts.buf)-len(p.cuts.buf) < n {
+		p.cuts.buf = make([]uint32, 0, max(n, slabSize))
 	}
 }
 
 const slabSize = 4096
 
-// split splits raw at sep into elements taken from the slab.
-func (p *slabPool) split(raw string, sep byte) []string {
-	n := strings.Count(raw, sepString(sep)) + 1
-	sl := p.get(n)
-	for i := 0; i < n-1; i++ {
-		j := strings.IndexByte(raw, sep)
-		sl[i] = raw[:j]
-		raw = raw[j+1:]
+// room opens a run of separator offsets, with a new slab when the one in
+// use is nearly full.
+func (p *slabPool) room() []uint32 {
+	if cap(p.cuts.buf)-len(p.cuts.buf) < 64 {
+		p.cuts.buf = make([]uint32, 0, slabSize)
 	}
-	sl[n-1] = raw
-	return sl
+	return p.cuts.open()
 }
 
-func (p *slabPool) get(n int) []string {
-	if n > len(p.cur) {
-		size := slabSize
-		if n > size {
-			size = n
+// split is the segment raw, its element separators sep found once.
+func (p *slabPool) split(raw string, sep byte) Segment {
+	starts := append(p.room(), 0)
+	for off := 0; ; {
+		j := strings.IndexByte(raw[off:], sep)
+		if j < 0 {
+			break
 		}
-		p.cur = make([]string, size)
+		off += j + 1
+		starts = append(starts, uint32(off))
 	}
-	w := p.cur[:n:n]
-	p.cur = p.cur[n:]
-	return w
+	starts = append(starts, uint32(len(raw)+1))
+	return Segment{raw: raw, starts: p.cuts.done(starts)}
 }
 
 func isAlnum(c byte) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -406,5 +407,33 @@ func TestSeparatorAbove7F(t *testing.T) {
 	}
 	if got := set.Segments[0].AppendComponents(nil, 5, ics[0].Separators); strings.Join(got, ",") != "11,B,1" {
 		t.Fatalf("CLM05 components %q", got)
+	}
+}
+
+// TestSegmentElements: elements as the tokenizer finds them, with empty
+// ones, a trailing separator, line breaks before the terminator, and
+// elements asked for past the end.
+func TestSegmentElements(t *testing.T) {
+	body := "ST*837*0001*005010X222A1~\r\nREF**~\nNM1*IL*1*DOE*JANE\r\n~SE*4*0001~"
+	ics, err := Parse([]byte(isa("000000103", '*', ':', '~') + "GS*HC*A*B*20250101*1200*1*X*005010X222A1~" + body + "GE*1*1~IEA*1*000000103~"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ics[0].Groups[0].Sets[0]
+	if s.ST.ID() != "ST" || s.ST.Len() != 4 || s.ST.E(3) != "005010X222A1" || s.ST.E(4) != "" || s.ST.E(-1) != "" {
+		t.Errorf("ST: %q len %d", s.ST.AppendElements(nil), s.ST.Len())
+	}
+	want := [][]string{{"REF", "", ""}, {"NM1", "IL", "1", "DOE", "JANE"}}
+	for i, w := range want {
+		if got := s.Segments[i].AppendElements(nil); !slices.Equal(got, w) || s.Segments[i].Len() != len(w) {
+			t.Errorf("segment %d: %q, want %q", i, got, w)
+		}
+	}
+	if isa := ics[0].ISA; isa.Len() != 17 || isa.E(13) != "000000103" {
+		t.Errorf("ISA: %q", isa.AppendElements(nil))
+	}
+	var zero Segment
+	if zero.Len() != 0 || zero.ID() != "" || zero.E(0) != "" {
+		t.Error("a zero Segment has elements")
 	}
 }
