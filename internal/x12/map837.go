@@ -166,6 +166,13 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		}
 		return v
 	}
+	// The claim, its patient and period and the line being read are built
+	// in these, reused claim after claim (each claim's JSON is written out
+	// before the next one starts): no allocation a claim or a line.
+	var claimBuf claimV1
+	var patientBuf patientV1
+	var periodBuf periodV1
+	var lineBuf lineV1
 	var cur *claimV1
 	var curProblems []string
 	var line *lineV1
@@ -200,7 +207,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		// the subscriber (2000B).
 		for h := level; h != nil; h = hls[h.parent] {
 			if h.level == "23" || h.level == "22" {
-				cur.Patient = &patientV1{MemberID: h.member, BirthDate: h.birth, Sex: h.sex}
+				patientBuf = patientV1{MemberID: h.member, BirthDate: h.birth, Sex: h.sex}
+				cur.Patient = &patientBuf
 				if h.level == "23" && cur.Patient.MemberID == "" {
 					if p := hls[h.parent]; p != nil {
 						cur.Patient.MemberID = p.member
@@ -304,7 +312,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		case "CLM":
 			finish()
 			inCOB = false
-			cur = &claimV1{ClaimID: seg.E(1), Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxScratch[:0], Lines: lineScratch[:0]}
+			claimBuf = claimV1{ClaimID: seg.E(1), Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxScratch[:0], Lines: lineScratch[:0]}
+			cur = &claimBuf
 			lines = sent.open()
 			c5 := components(seg, 5)
 			if len(c5) > 0 {
@@ -349,12 +358,14 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			switch seg.E(1) {
 			case "434": // statement period
 				from, through := dates(seg.E(2), seg.E(3), iso)
-				cur.StatementPeriod = &periodV1{From: from, Through: through}
+				periodBuf = periodV1{From: from, Through: through}
+				cur.StatementPeriod = &periodBuf
 			case "472": // service date
 				if line != nil {
-					from, through := dates(seg.E(2), seg.E(3), iso)
-					line.ServiceDate = from
-					lines[len(lines)-1].From, lines[len(lines)-1].Through = d8digits(from), d8digits(through)
+					line.ServiceDate, _ = dates(seg.E(2), seg.E(3), iso)
+					// As sent (CCYYMMDD), for the 277CA: substrings of
+					// the input, not the ISO dates with their dashes taken out.
+					lines[len(lines)-1].From, lines[len(lines)-1].Through = dates(seg.E(2), seg.E(3), d8digits)
 				}
 			}
 		case "SBR":
@@ -370,7 +381,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 				cur.Lines = append(cur.Lines, *line)
 			}
 			n, _ := strconv.Atoi(seg.E(1))
-			line = &lineV1{Number: n}
+			lineBuf = lineV1{Number: n}
+			line = &lineBuf
 			lines = append(lines, Line{})
 		case "REF":
 			if line != nil && !inCOB && seg.E(1) == "6R" {
