@@ -40,7 +40,12 @@ type Segment struct {
 }
 
 // ID is the segment id (ISA, GS, ST, CLM …).
-func (s Segment) ID() string { return s.E(0) }
+func (s Segment) ID() string {
+	if len(s.starts) < 2 {
+		return ""
+	}
+	return s.raw[:s.starts[1]-1]
+}
 
 // Len is the number of elements, the id counted (ST*0001*837 has 3).
 func (s Segment) Len() int { return max(len(s.starts)-1, 0) }
