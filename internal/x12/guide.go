@@ -49,7 +49,37 @@ type gseg struct {
 	// The qualifier that tells this segment from others with its id:
 	// element key (component keyComp when > 0) must be one of keyCodes.
 	key, keyComp int
-	keyCodes     map[string]bool
+	keyCodes     *codeSet
+}
+
+// codeSet is an element's code values: a handful (most qualifiers) compared
+// one by one, which is faster than hashing the value; more in a map.
+type codeSet struct {
+	few  []string
+	many map[string]bool
+}
+
+func newCodeSet(codes []string) *codeSet {
+	if len(codes) <= 8 {
+		return &codeSet{few: codes}
+	}
+	c := &codeSet{many: make(map[string]bool, len(codes))}
+	for _, v := range codes {
+		c.many[v] = true
+	}
+	return c
+}
+
+func (c *codeSet) has(v string) bool {
+	if c.many != nil {
+		return c.many[v]
+	}
+	for _, f := range c.few {
+		if f == v {
+			return true
+		}
+	}
+	return false
 }
 
 type gelem struct {
@@ -58,7 +88,7 @@ type gelem struct {
 	ref      string // the data element (or composite) number
 	typ      string // AN ID N0 N2 R DT TM; "" for a composite
 	min, max int
-	codes    map[string]bool // nil: any value
+	codes    *codeSet // nil: any value
 	external string          // an external code list, not checked here
 	digits   int             // > 0: the guide's pattern, exactly this many digits
 	comp     []gelem
@@ -224,10 +254,7 @@ func ParseGuide(raw []byte) (*Guide, error) {
 				case cs[0] == '@':
 					e.external = cs[1:]
 				default:
-					e.codes = map[string]bool{}
-					for _, c := range strings.Split(cs, ",") {
-						e.codes[c] = true
-					}
+					e.codes = newCodeSet(strings.Split(cs, ","))
 				}
 				if len(f) > 8 {
 					// The only pattern the guides use: [0-9]{N}.

@@ -175,10 +175,18 @@ type walker struct {
 	hlOrder []string
 }
 
-// dateExpressions are the segments whose date (or period) element is
-// written in the format another element names: the format element, the
-// value element.
-var dateExpressions = map[string][2]int{"DTP": {2, 3}, "DMG": {1, 2}}
+// dateExpression reports the elements of a segment whose date (or period)
+// element is written in the format another element names: the format
+// element, the value element.
+func dateExpressionAt(id string) ([2]int, bool) {
+	switch id {
+	case "DTP":
+		return [2]int{2, 3}, true
+	case "DMG":
+		return [2]int{1, 2}, true
+	}
+	return [2]int{}, false
+}
 
 func (w *walker) report(e SegmentError) {
 	if len(w.errs) < maxSegmentErrors {
@@ -338,7 +346,7 @@ func (gs *gseg) matches(id string, seg *Segment, sep Separators) bool {
 	if gs.keyComp > 0 {
 		v, _, _ = strings.Cut(v, sepString(sep.Component))
 	}
-	return gs.keyCodes[v]
+	return gs.keyCodes.has(v)
 }
 
 // elements checks a segment's elements and syntax rules; any error is an
@@ -352,7 +360,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 	}
 	// The elements once, into an array on the stack: each is read by
 	// index below, not found again from the segment's offsets.
-	var arr [64]string
+	var arr [24]string // CLM, the longest, has 21
 	vals := seg.AppendElements(arr[:0])
 	el := func(i int) string {
 		if i < len(vals) {
@@ -457,7 +465,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			}
 		}
 	}
-	if at, ok := dateExpressions[gs.id]; ok {
+	if at, ok := dateExpressionAt(gs.id); ok {
 		if code := dateExpression(seg.E(at[0]), seg.E(at[1])); code != "" {
 			add(at[1], 0, "1251", code, seg.E(at[1]))
 		}
@@ -558,7 +566,7 @@ func (e *gelem) check(v string) string {
 		return IK4TooShort
 	case n > e.max:
 		return IK4TooLong
-	case e.codes != nil && !e.codes[v]:
+	case e.codes != nil && !e.codes.has(v):
 		return IK4BadCode
 	case e.digits > 0 && (len(v) != e.digits || !allDigits(v)):
 		return IK4Pattern
