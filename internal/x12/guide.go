@@ -89,8 +89,8 @@ type gelem struct {
 	typ      string // AN ID N0 N2 R DT TM; "" for a composite
 	min, max int
 	codes    *codeSet // nil: any value
-	external string          // an external code list, not checked here
-	digits   int             // > 0: the guide's pattern, exactly this many digits
+	external string   // an external code list, not checked here
+	digits   int      // > 0: the guide's pattern, exactly this many digits
 	comp     []gelem
 }
 
