@@ -277,6 +277,26 @@ func (c *chaos) waitDecided(n int, within time.Duration) {
 	}
 }
 
+// waitCommitted waits until the group has committed every input message.
+// A batch's offsets are committed only after its outputs are acknowledged,
+// so from then on every output is in its topic: the outputs of a batch
+// decided just before a kill are written by the instance that takes the
+// redelivered batch, which may first wait out the killed member's session.
+func (c *chaos) waitCommitted(within time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		n, err := c.conn.Backlog(context.Background(), c.topic("submitted"), c.prefix+"-group")
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the group has %d input messages uncommitted after %v (%v)", n, within, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // produce offers values to the input topic at rate claims/s (0: at once),
 // riding out broker outages; it returns when all are acknowledged.
 func (c *chaos) produce(ctx context.Context, values [][]byte, rate int) error {
@@ -350,6 +370,7 @@ func (c *chaos) verify(values [][]byte, poison int) result {
 	}
 	r := result{Claims: len(want), Poison: poison}
 	c.waitDecided(len(want), 3*time.Minute)
+	c.waitCommitted(3 * time.Minute)
 
 	rows, err := c.pool.Query(context.Background(), "SELECT originator_id || '/' || claim_id, outcome FROM decision")
 	if err != nil {
