@@ -32,6 +32,9 @@ type gloop struct {
 	repeat   int // 0: unbounded
 	wrapper  bool
 	items    []gitem
+	// required are the indexes of the required items, in order: what a
+	// walk leaving or passing over items has to report when unseen.
+	required []int
 }
 
 // gitem is a segment or a loop of a loop, in the guide's order.
@@ -328,6 +331,12 @@ func (g *Guide) setKeys(l *gloop) {
 		}
 	}
 	l.items = items
+	l.required = l.required[:0]
+	for i, it := range l.items {
+		if (it.seg != nil && it.seg.usage == 'R') || (it.loop != nil && it.loop.usage == 'R') {
+			l.required = append(l.required, i)
+		}
+	}
 	for _, it := range l.items {
 		if it.loop != nil {
 			g.setKeys(it.loop)

@@ -277,8 +277,10 @@ func (w *walker) use(gs *gseg, count int, seg Segment) {
 // skip reports the required items of f between its current one and item
 // to that were never seen.
 func (w *walker) skip(f *frame, to int, at Segment) {
-	for i := f.pos + 1; i < to; i++ {
-		w.missing(f.loop, i, at)
+	for _, i := range f.loop.required {
+		if i > f.pos && i < to {
+			w.missing(f.loop, i, at)
+		}
 	}
 }
 
@@ -304,8 +306,8 @@ func (w *walker) missing(l *gloop, i int, at Segment) {
 func (w *walker) close(d int, at Segment) {
 	for len(w.stack) > d {
 		f := &w.stack[len(w.stack)-1]
-		for i := f.pos + 1; i < len(f.loop.items); i++ {
-			if w.counts[f.off+i] == 0 {
+		for _, i := range f.loop.required {
+			if i > f.pos && w.counts[f.off+i] == 0 {
 				w.missing(f.loop, i, at)
 			}
 		}
