@@ -41,6 +41,19 @@ type gloop struct {
 type gitem struct {
 	seg  *gseg
 	loop *gloop
+	key  uint32 // idKey of the segment id it starts with
+}
+
+// idKey packs a segment id (two or three letters and digits) into a word,
+// so that a walk compares ids as integers; a longer id keeps its first
+// three bytes and its length, and the full comparison that follows tells
+// it apart.
+func idKey(id string) uint32 {
+	k := uint32(len(id)) << 24
+	for i := 0; i < len(id) && i < 3; i++ {
+		k |= uint32(id[i]) << (16 - 8*i)
+	}
+	return k
 }
 
 type gseg struct {
@@ -337,11 +350,14 @@ func (g *Guide) setKeys(l *gloop) {
 			l.required = append(l.required, i)
 		}
 	}
-	for _, it := range l.items {
+	for i := range l.items {
+		it := &l.items[i]
 		if it.loop != nil {
 			g.setKeys(it.loop)
+			it.key = idKey(it.loop.first().id)
 			continue
 		}
+		it.key = idKey(it.seg.id)
 		s := it.seg
 		for _, e := range s.elems {
 			switch {

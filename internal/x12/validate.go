@@ -211,10 +211,14 @@ func (w *walker) position(seg Segment) int { return seg.Pos - w.start + 1 }
 // one. Required items passed over are reported missing.
 func (w *walker) step(seg Segment) {
 	id := seg.ID()
+	key := idKey(id)
 	for d := len(w.stack) - 1; d >= 0; d-- {
 		f := &w.stack[d]
 		for i := f.pos; i < len(f.loop.items); i++ {
-			it := f.loop.items[i]
+			it := &f.loop.items[i]
+			if it.key != key { // not this segment id: neither the segment nor the loop it starts
+				continue
+			}
 			switch {
 			case it.seg != nil:
 				// A loop's first segment starts a new repetition of the
