@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -601,15 +600,35 @@ func number(v string, decimal bool) (int, bool) {
 
 // date reports whether v is CCYYMMDD (or YYMMDD) and a real day.
 func date(v string) bool {
-	layout := "20060102"
-	if len(v) == 6 {
-		layout = "060102"
-	}
-	if len(v) != len(layout) || !allDigits(v) {
+	if (len(v) != 8 && len(v) != 6) || !allDigits(v) {
 		return false
 	}
-	_, err := time.Parse(layout, v)
-	return err == nil
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	var y int
+	if len(v) == 8 {
+		y, v = num(v[:4]), v[4:]
+	} else { // YYMMDD: 69–99 are 19xx, 00–68 20xx, as time.Parse reads "06"
+		if y, v = num(v[:2]), v[2:]; y < 69 {
+			y += 2000
+		} else {
+			y += 1900
+		}
+	}
+	m, d := num(v[:2]), num(v[2:])
+	if m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
+	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		days = 29
+	}
+	return d <= days
 }
 
 // clock reports whether v is HHMM, HHMMSS or HHMMSSd… (up to 8 digits).

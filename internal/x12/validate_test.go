@@ -1,11 +1,13 @@
 package x12
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claimscreen/claimscreen/internal/testenv"
 )
@@ -116,4 +118,31 @@ func FuzzParseGuide(f *testing.F) {
 		}
 		g.Validate(ics[0].Groups[0].Sets[0], ics[0].Separators)
 	})
+}
+
+// TestDateAgreesWithTimeParse: the guide's DT check (CCYYMMDD, YYMMDD)
+// accepts exactly what time.Parse accepts, month lengths and leap years
+// (1900, 2000, 2024, 2100, year 0) included.
+func TestDateAgreesWithTimeParse(t *testing.T) {
+	for _, y := range []int{0, 1899, 1900, 1969, 1999, 2000, 2023, 2024, 2068, 2100, 2400, 9999} {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				long := fmt.Sprintf("%04d%02d%02d", y, m, d)
+				_, err := time.Parse("20060102", long)
+				if date(long) != (err == nil) {
+					t.Errorf("%s: date %v, time.Parse %v", long, date(long), err)
+				}
+				short := long[2:]
+				_, err = time.Parse("060102", short)
+				if date(short) != (err == nil) {
+					t.Errorf("%s: date %v, time.Parse %v", short, date(short), err)
+				}
+			}
+		}
+	}
+	for _, v := range []string{"", "2024011", "202401011", "2024-1-1", "20240a01"} {
+		if date(v) {
+			t.Errorf("%q is not a date", v)
+		}
+	}
 }
