@@ -78,6 +78,38 @@ func TestRealMCETables(t *testing.T) {
 	if f, rel := snap.MCEFlags("A1816", civil.FromYMD(2014, 1, 1)); f != 0 || rel != nil {
 		t.Error("an MCE release covers 2014")
 	}
+	// Every code's flags, through the snapshot's index (the dense table of
+	// codes flagged the whole release long, or the dated slots), equal the
+	// table's own rows on each row's first and last day and the days
+	// around them.
+	byCode := map[string][]DxFlagRow{}
+	for _, r := range fl.DxFlags {
+		byCode[r.Code] = append(byCode[r.Code], r)
+	}
+	checked := 0
+	for code, rows := range byCode {
+		for _, r := range rows {
+			for _, d := range []civil.Date{r.Valid.From - 1, r.Valid.From, r.Valid.To, r.Valid.To + 1} {
+				if !fl.Coverage.Contains(d) {
+					continue
+				}
+				var want MCEFlags
+				for _, o := range rows {
+					if o.Valid.Contains(d) {
+						want = o.Flags
+						break
+					}
+				}
+				if got, _ := snap.MCEFlags(code, d); got != want {
+					t.Fatalf("%s on %s: flags %b, the table's rows say %b", code, d, got, want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 10000 {
+		t.Errorf("only %d code-days checked", checked)
+	}
 	for _, tc := range []struct {
 		flag     MCEFlags
 		d        civil.Date

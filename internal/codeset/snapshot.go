@@ -420,8 +420,14 @@ type mceIndex struct {
 	// table (a bit a code) read before byID, so that the unflagged codes
 	// cost no read of byID's larger lines.
 	flagged []uint64
-	more    map[int32][]mceSpan
-	ranges  []AgeRange
+	// whole[id] is code id's flags when it has one flagged period that
+	// spans the release's whole coverage and the flags fit (most codes): two
+	// bytes a code, eight times denser than byID, so that the flagged
+	// codes a claim lists are mostly found in lines already cached. 0: read
+	// byID.
+	whole  []uint16
+	more   map[int32][]mceSpan
+	ranges []AgeRange
 }
 
 type mceSlot struct {
@@ -474,6 +480,13 @@ func buildMCE(rs []*Release, ids *idMap) []*mceIndex {
 					m.more[id] = append(m.more[id], mceSpan{f.Valid, f.Flags})
 				}
 			}
+			m.whole = make([]uint16, ids.len())
+			for id, sl := range m.byID {
+				cov := r.Coverage
+				if !sl.extra && sl.span.flags != 0 && sl.span.flags < 1<<16 && sl.span.valid.From <= cov.From && sl.span.valid.To >= cov.To {
+					m.whole[id] = uint16(sl.span.flags)
+				}
+			}
 		case PartMCEAgeRanges:
 			m.ages = r
 			m.ranges = append(m.ranges, r.AgeRanges...)
@@ -514,6 +527,9 @@ func (s *Snapshot) MCEFlagsAt(id int32, d civil.Date) (MCEFlags, *Release) {
 			continue
 		}
 		if id >= 0 && int(id) < len(m.byID) && m.flagged[id/64]&(1<<(id%64)) != 0 {
+			if w := m.whole[id]; w != 0 {
+				return MCEFlags(w), m.flags // in force on every day the release covers, d among them
+			}
 			sl := &m.byID[id]
 			if sl.span.flags != 0 && sl.span.valid.Contains(d) {
 				return sl.span.flags, m.flags
