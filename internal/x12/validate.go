@@ -102,6 +102,9 @@ const maxSegmentErrors = 1000
 // sound.
 func (g *Guide) Validate(s *Set, sep Separators) []SegmentError {
 	w := &walker{g: g, sep: sep, start: s.ST.Pos}
+	if n := countHL(s); n > 0 {
+		w.hls, w.hlSeen = make(map[string]int32, n), make([]hlSeen, 0, n)
+	}
 	w.push(g.root) // its first item, ST, seen
 	w.elements(g.root.items[0].seg, s.ST)
 	for _, seg := range s.Segments {
@@ -129,15 +132,26 @@ type hlSeen struct {
 	loop                 string
 }
 
+// countHL counts the set's HL segments.
+func countHL(s *Set) int {
+	n := 0
+	for i := range s.Segments {
+		if s.Segments[i].ID() == "HL" {
+			n++
+		}
+	}
+	return n
+}
+
 // hierarchy checks the HL tree by HL01/HL02 (never by file order): HL02
 // names an earlier HL of the level the guide puts above (IK4 7 on HL02),
 // and an HL whose HL04 says it has no children has none (IK4 7 on HL04).
 func (w *walker) hierarchy() {
-	for _, id := range w.hlOrder {
-		h := w.hls[id]
+	for i := range w.hlSeen {
+		h := &w.hlSeen[i]
 		var errs []ElementError
 		if want, ok := hlParentLevel[h.level]; ok {
-			if p := w.hls[h.parent]; p == nil || p.level != want {
+			if p := w.hlOf(h.parent); p == nil || p.level != want {
 				errs = append(errs, ElementError{Position: 2, Ref: "734", Code: IK4BadCode, Value: h.parent})
 			}
 		}
@@ -169,9 +183,18 @@ type walker struct {
 	errs   []SegmentError
 	hl     int // HL segments so far
 	lx     int // LX segments of the current claim
-	// The HL tree: by HL01, in order.
-	hls     map[string]*hlSeen
-	hlOrder []string
+	// The HL tree: the HL segments in order, and by HL01 their place in
+	// hlSeen (room for them all taken at once, by a count of the set's HL).
+	hls    map[string]int32
+	hlSeen []hlSeen
+}
+
+// hlOf is the HL whose HL01 is id, nil when none is.
+func (w *walker) hlOf(id string) *hlSeen {
+	if i, ok := w.hls[id]; ok {
+		return &w.hlSeen[i]
+	}
+	return nil
 }
 
 // dateExpression reports the elements of a segment whose date (or period)
@@ -483,15 +506,15 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 		if v := seg.E(1); !counts(v, w.hl) {
 			add(1, 0, "628", IK4BadCode, v)
 		}
-		if w.hls == nil {
-			w.hls = map[string]*hlSeen{}
-		}
-		if id := seg.E(1); w.hls[id] == nil { // a second HL01 is caught by the count
-			if p := w.hls[seg.E(2)]; p != nil {
+		if id := seg.E(1); w.hlOf(id) == nil { // a second HL01 is caught by the count
+			if p := w.hlOf(seg.E(2)); p != nil {
 				p.children++
 			}
-			w.hls[id] = &hlSeen{level: seg.E(3), parent: seg.E(2), child: seg.E(4), seg: seg, loop: w.loopID()}
-			w.hlOrder = append(w.hlOrder, id)
+			if w.hls == nil {
+				w.hls = map[string]int32{}
+			}
+			w.hls[id] = int32(len(w.hlSeen))
+			w.hlSeen = append(w.hlSeen, hlSeen{level: seg.E(3), parent: seg.E(2), child: seg.E(4), seg: seg, loop: w.loopID()})
 		}
 	case "CLM":
 		w.lx = 0
