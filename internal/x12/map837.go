@@ -180,7 +180,12 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	// arena holds the claims' JSON, one after the other, in chunks of 256
 	// KB: a few allocations for the set rather than one or more a claim.
 	var arena []byte
-	hls := map[string]*hl{}
+	// The HL levels, taken from one array sized by a count of the set's HL
+	// (a new one only if that ran out: a level never moves once made, so
+	// pointers to it stay good).
+	nHL := countHL(s)
+	hls := make(map[string]*hl, nHL)
+	hlBuf := make([]hl, 0, nHL)
 	var level *hl  // the current HL
 	var inCOB bool // inside 2320/2330 (other subscriber): parsed and ignored
 	var nm1 string // the entity of the last NM1 (IL, QC, 85 …)
@@ -277,7 +282,11 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			if parent != "" && hls[parent] == nil {
 				return out, &HierarchyError{seg, fmt.Sprintf("HL02 %q names no earlier HL", parent)}
 			}
-			level = &hl{id: id, parent: parent, level: seg.E(3)}
+			if len(hlBuf) == cap(hlBuf) {
+				hlBuf = make([]hl, 0, 16)
+			}
+			hlBuf = append(hlBuf, hl{id: id, parent: parent, level: seg.E(3)})
+			level = &hlBuf[len(hlBuf)-1]
 			hls[id] = level
 		case "NM1":
 			nm1 = seg.E(1)
