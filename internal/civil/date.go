@@ -63,7 +63,9 @@ func (d Date) YMD() (y, m, day int) {
 	return y, m, day
 }
 
-func daysIn(y, m int) int {
+// DaysIn is the number of days of month m (1–12) of year y, leap years
+// by the Gregorian rule.
+func DaysIn(y, m int) int {
 	switch m {
 	case 2:
 		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
@@ -92,7 +94,7 @@ func build(ys, ms, ds string) (Date, error) {
 	y, ok1 := digits(ys)
 	m, ok2 := digits(ms)
 	d, ok3 := digits(ds)
-	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > DaysIn(y, m) {
 		return 0, ErrDate
 	}
 	return FromYMD(y, m, d), nil

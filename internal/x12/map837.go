@@ -138,13 +138,15 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	// Room for every claim and line at once (counted first), and scratch
 	// for the claim.v1 being written, reused claim after claim: the
 	// mapping allocates per set, not per claim.
-	nCLM, nLX := 0, 0
+	nCLM, nLX, nHL := 0, 0, 0
 	for _, seg := range s.Segments {
 		switch seg.ID() {
 		case "CLM":
 			nCLM++
 		case "LX":
 			nLX++
+		case "HL":
+			nHL++
 		}
 	}
 	out := make([]Claim, 0, nCLM)
@@ -183,7 +185,6 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	// The HL levels, taken from one array sized by a count of the set's HL
 	// (a new one only if that ran out: a level never moves once made, so
 	// pointers to it stay good).
-	nHL := countHL(s)
 	hls := make(map[string]*hl, nHL)
 	hlBuf := make([]hl, 0, nHL)
 	var level *hl  // the current HL

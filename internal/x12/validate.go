@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/claimscreen/claimscreen/internal/civil"
 )
 
 // SegmentError is one IK3 of a 999: a segment the guide does not allow
@@ -510,10 +512,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			if p := w.hlOf(seg.E(2)); p != nil {
 				p.children++
 			}
-			if w.hls == nil {
-				w.hls = map[string]int32{}
-			}
-			w.hls[id] = int32(len(w.hlSeen))
+			w.hls[id] = int32(len(w.hlSeen)) // made by Validate, sized by countHL
 			w.hlSeen = append(w.hlSeen, hlSeen{level: seg.E(3), parent: seg.E(2), child: seg.E(4), seg: seg, loop: w.loopID()})
 		}
 	case "CLM":
@@ -526,7 +525,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 	}
 	// An element separator before the terminator is an empty element
 	// written where X12 wants none.
-	if n := seg.Len(); n > 1 && seg.E(n-1) == "" {
+	if n := len(vals); n > 1 && vals[n-1] == "" {
 		add(n-1, 0, "", IK4TooMany, "")
 	}
 	if len(errs) > 0 {
@@ -626,32 +625,17 @@ func date(v string) bool {
 	if (len(v) != 8 && len(v) != 6) || !allDigits(v) {
 		return false
 	}
-	num := func(s string) int {
-		n := 0
-		for i := 0; i < len(s); i++ {
-			n = n*10 + int(s[i]-'0')
-		}
-		return n
-	}
-	var y int
-	if len(v) == 8 {
-		y, v = num(v[:4]), v[4:]
-	} else { // YYMMDD: 69–99 are 19xx, 00–68 20xx, as time.Parse reads "06"
-		if y, v = num(v[:2]), v[2:]; y < 69 {
+	y, _ := strconv.Atoi(v[:len(v)-4])
+	if len(v) == 6 { // YYMMDD: 69–99 are 19xx, 00–68 20xx, as time.Parse reads "06"
+		if y < 69 {
 			y += 2000
 		} else {
 			y += 1900
 		}
 	}
-	m, d := num(v[:2]), num(v[2:])
-	if m < 1 || m > 12 || d < 1 {
-		return false
-	}
-	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
-	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-		days = 29
-	}
-	return d <= days
+	m, _ := strconv.Atoi(v[len(v)-4 : len(v)-2])
+	d, _ := strconv.Atoi(v[len(v)-2:])
+	return m >= 1 && m <= 12 && d >= 1 && d <= civil.DaysIn(y, m)
 }
 
 // clock reports whether v is HHMM, HHMMSS or HHMMSSd… (up to 8 digits).
