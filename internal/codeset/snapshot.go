@@ -481,8 +481,8 @@ func buildMCE(rs []*Release, ids *idMap) []*mceIndex {
 				}
 			}
 			m.whole = make([]uint16, ids.len())
+			cov := r.Coverage
 			for id, sl := range m.byID {
-				cov := r.Coverage
 				if !sl.extra && sl.span.flags != 0 && sl.span.flags < 1<<16 && sl.span.valid.From <= cov.From && sl.span.valid.To >= cov.To {
 					m.whole[id] = uint16(sl.span.flags)
 				}
