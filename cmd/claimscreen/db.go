@@ -21,10 +21,18 @@ import (
 // openDB connects to DATABASE_URL (or --database-url) and applies any
 // pending migration.
 func openDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	if url == "" {
-		return nil, fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	if err := needDB(url); err != nil {
+		return nil, err
 	}
 	return service.OpenDB(ctx, url)
+}
+
+// needDB is the usage error of a database command run without a URL.
+func needDB(url string) error {
+	if url == "" {
+		return fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	}
+	return nil
 }
 
 // dbFlags parses a database command's flags: --database-url plus extra.
@@ -72,8 +80,8 @@ func runMigrate(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	if url == "" {
-		return fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	if err := needDB(url); err != nil {
+		return err
 	}
 	applied, err := service.Migrate(ctx, url)
 	if err != nil {
@@ -251,8 +259,8 @@ func runOriginators(ctx context.Context, args []string, s stdio) error {
 		}
 		return tw.Flush()
 	}
-	if cfg.PostgreSQL.URL == "" {
-		return fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	if err := needDB(cfg.PostgreSQL.URL); err != nil {
+		return err
 	}
 	o := service.OriginatorChange{Entry: originators.Entry{ID: id, NoticeTopic: topic, X12Sender: sender, X12GroupSender: group},
 		Disable: verb == "disable", TableOnly: *tableOnly, Partitions: partitions, Replication: replication}

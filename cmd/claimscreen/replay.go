@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 
 	"github.com/claimscreen/claimscreen/internal/service"
 )
@@ -22,8 +21,8 @@ func runReplay(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
-	if cfg.PostgreSQL.URL == "" {
-		return fmt.Errorf("%w: set DATABASE_URL (or --database-url)", errUsage)
+	if err := needDB(cfg.PostgreSQL.URL); err != nil {
+		return err
 	}
 	return service.Replay(ctx, cfg, f, *dry, s.out, service.NewLogger(cfg.Log.Level, s.err))
 }
