@@ -57,7 +57,7 @@ func readGeneric(name, base string, r io.Reader) ([]*Release, error) {
 		if !reSystem.MatchString(sys) {
 			return fmt.Errorf("system %q must be a name such as CPT, CPT-MODIFIER, POS, HCPCS", rec[0])
 		}
-		code := strings.ToUpper(strings.NewReplacer(".", "", " ", "").Replace(rec[1]))
+		code := NormalizeCode(rec[1])
 		if !validCodeChars(code) {
 			return fmt.Errorf("code %q may hold only letters and digits (dots are dropped)", rec[1])
 		}

@@ -82,6 +82,13 @@ func field(s string, from, to int) string {
 	return strings.TrimSpace(s[from-1 : to])
 }
 
+// codeSpelling drops the dots and spaces with which codes are written.
+var codeSpelling = strings.NewReplacer(".", "", " ", "")
+
+// NormalizeCode upper-cases s and drops its dots and spaces: a code as the
+// files and charts write it, in the form the indexes hold.
+func NormalizeCode(s string) string { return strings.ToUpper(codeSpelling.Replace(s)) }
+
 // ValidCode reports whether s is a non-empty run of upper-case letters and
 // digits, the alphabet of every code system here.
 func ValidCode(s string) bool { return validCodeChars(s) }

@@ -249,7 +249,10 @@ func noteTargets(note string) []CodeSpan {
 	return out
 }
 
-func noteCode(s string) string { return strings.NewReplacer(".", "", "-", "").Replace(s) }
+// noteSpelling drops the dots and the dash of a note's "X.-" category.
+var noteSpelling = strings.NewReplacer(".", "", "-", "")
+
+func noteCode(s string) string { return noteSpelling.Replace(s) }
 
 // manifestationTitle is the phrase of a manifestation code's title.
 const manifestationTitle = "in diseases classified elsewhere"

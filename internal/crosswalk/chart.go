@@ -178,10 +178,6 @@ func knownSystem(s string) bool {
 	return false
 }
 
-func normalize(s string) string {
-	return strings.ToUpper(strings.NewReplacer(".", "", " ", "").Replace(s))
-}
-
 func alnum(s string) bool { return codeset.ValidCode(s) }
 
 func parseRow(rec []string) (Row, error) {
@@ -198,7 +194,7 @@ func parseRow(rec []string) (Row, error) {
 	if r.Internal == "" || len(r.Internal) > 64 {
 		return r, fmt.Errorf("internal_code must be 1 to 64 characters")
 	}
-	code := normalize(r.Code)
+	code := codeset.NormalizeCode(r.Code)
 	switch {
 	case strings.HasSuffix(code, "*"):
 		r.kind, r.lo = prefix, strings.TrimSuffix(code, "*")
