@@ -90,6 +90,14 @@ type HCPCSInfo struct {
 	XRef     string // first cross-reference code (columns 205-209): the code to use instead
 }
 
+// rulesRead says whether the info holds what a rule reads: a coverage code
+// that PX_NOT_COVERED reports (S, M, I) or a replacement code for the
+// terminated-code message. Most codes' coverage is C or D, which no rule
+// reads.
+func (i HCPCSInfo) rulesRead() bool {
+	return i.Coverage == 'S' || i.Coverage == 'M' || i.Coverage == 'I' || i.XRef != ""
+}
+
 // MCEFlags is a set of MCE diagnosis flags, one bit a flag.
 type MCEFlags uint32
 

@@ -41,7 +41,8 @@ type Result struct {
 	// release has the code): MCEFlagsAt takes it.
 	ID int32
 	// HCPCS is what a HCPCS release says of the code beside its dates, when
-	// it says anything; nil otherwise.
+	// it says something the rules read (a coverage code S, M or I, or a
+	// cross-reference); nil otherwise. HCPCSInfoOf has the rest.
 	HCPCS *HCPCSInfo
 }
 
@@ -77,6 +78,10 @@ type entry struct {
 	first int32
 	n     uint16
 	kind  uint8
+	// info is set when the release's HCPCSInfo of the code holds what a
+	// rule reads (rulesRead): the 40-byte info is read only then, and the
+	// entry stays 8 bytes.
+	info bool
 }
 
 const (
@@ -249,6 +254,9 @@ func buildSys(rs []*Release) *SystemIndex {
 			for code, info := range r.HCPCS {
 				if id, ok := ix.ids.get(code); ok {
 					ri.infos[id] = info
+					if int(id) < len(ri.entries) && info.rulesRead() {
+						ri.entries[id].info = true
+					}
 				}
 			}
 		}
@@ -308,7 +316,12 @@ func (s *Snapshot) Releases() []*Release { return s.releases }
 
 // Covers returns the release of system in force on d, or nil.
 func (s *Snapshot) Covers(system string, d civil.Date) *Release {
-	ix := s.systems[system]
+	return s.systems[system].Covers(d)
+}
+
+// Covers is Snapshot.Covers within one system (nil: a system no release
+// has).
+func (ix *SystemIndex) Covers(d civil.Date) *Release {
 	if ix == nil {
 		return nil
 	}
@@ -352,13 +365,11 @@ func (ix *SystemIndex) Lookup(code string, d civil.Date) Result {
 	if int(id) >= len(ri.entries) { // numbered for the MCE table only
 		return Result{Unknown, ri.rel, id, nil}
 	}
-	var info *HCPCSInfo
-	if ri.infos != nil {
-		if inf := &ri.infos[id]; inf.Coverage != 0 || inf.XRef != "" || inf.Statute != "" {
-			info = inf
-		}
-	}
 	e := ri.entries[id]
+	var info *HCPCSInfo
+	if e.info {
+		info = &ri.infos[id]
+	}
 	switch e.kind {
 	case absent:
 		return Result{NotEffective, ri.rel, id, info}

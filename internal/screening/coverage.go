@@ -16,7 +16,7 @@ func (st *state) coverage() {
 	}
 	var reported []need
 	check := func(sys string, d civil.Date, line int, path string) {
-		if st.s.snap.Covers(sys, d) != nil {
+		if st.codes.of(sys, st.s.snap.System).Covers(d) != nil {
 			return
 		}
 		for _, n := range reported {

@@ -91,26 +91,38 @@ type state struct {
 	dxID [claim.MaxDiagnosesInstitutional]int32
 	// charted is set once the chart's version is recorded.
 	charted bool
-	// The snapshot's and the chart's index of the system last looked up.
-	codes lastSystem[codeset.SystemIndex]
-	chart lastSystem[crosswalk.System]
+	// The snapshot's and the chart's indexes of the systems looked up.
+	codes systems[codeset.SystemIndex]
+	chart systems[crosswalk.System]
 }
 
-// lastSystem keeps the index of the system last asked for: a claim's codes
-// come system by system, so most lookups skip the map of systems.
-type lastSystem[T any] struct {
-	system string
-	index  *T
+// systems keeps the indexes of the last few systems asked for: a claim's
+// codes come from three or four systems (diagnoses, procedures, modifiers,
+// places of service), so most lookups skip the map of systems.
+type systems[T any] struct {
+	n     int
+	names [4]string
+	index [4]*T
 }
 
-func (l *lastSystem[T]) of(system string, find func(string) *T) *T {
-	if l.index == nil || l.system != system {
-		l.system, l.index = system, find(system)
+func (l *systems[T]) of(system string, find func(string) *T) *T {
+	for i := 0; i < l.n; i++ {
+		if l.names[i] == system {
+			return l.index[i]
+		}
 	}
-	return l.index
+	ix := find(system) // nil too is kept: a system no release has
+	i := l.n
+	if i < len(l.names) {
+		l.n++
+	} else {
+		i = len(l.names) - 1 // full (rare): the last slot turns over
+	}
+	l.names[i], l.index[i] = system, ix
+	return ix
 }
 
-// lookup is Snapshot.Lookup through the system last looked up.
+// lookup is Snapshot.Lookup through the systems last looked up.
 func (st *state) lookup(system, code string, d civil.Date) codeset.Result {
 	return st.codes.of(system, st.s.snap.System).Lookup(code, d)
 }
