@@ -1,5 +1,5 @@
 // Package gen makes synthetic claim.v1 messages from loaded code sets, for
-// benchmarks and load tests: 1-12 diagnoses, 1-6 lines, modifiers, and a
+// benchmarks and load tests: 1-12 distinct diagnoses, 1-6 lines, modifiers, and a
 // share of claims with errors of every kind. It is deterministic for a seed
 // and holds no real person's data.
 package gen
@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/claimscreen/claimscreen/internal/civil"
@@ -182,9 +183,9 @@ func (g *Generator) Next() ([]byte, bool) {
 	if len(g.pos) > 0 {
 		c.POS = g.pos[r.IntN(len(g.pos))]
 	}
-	nd := 1 + r.IntN(12)
+	nd := min(1+r.IntN(12), len(g.dx))
 	for i := 0; i < nd; i++ {
-		c.Diagnoses = append(c.Diagnoses, dxJSON{pick(g.dx, g.zdx, r)})
+		c.Diagnoses = append(c.Diagnoses, dxJSON{g.newDiagnosis(c.Diagnoses)})
 	}
 	nl := 1 + r.IntN(6)
 	date := (g.opt.From + civil.Date(r.IntN(int(g.opt.To-g.opt.From)+1))).String()
@@ -226,6 +227,27 @@ func (g *Generator) Next() ([]byte, bool) {
 		panic("gen: encode: " + err.Error())
 	}
 	return b, bad
+}
+
+// newDiagnosis draws a diagnosis the claim does not list yet: a claim
+// lists each diagnosis once (listing one twice is an error, DX_DUPLICATE),
+// and drawn with replacement from the Zipf law a fifth of the claims listed
+// a common code twice. After a few tries it takes the next code of the pool
+// not listed (the caller asks for no more codes than the pool has).
+func (g *Generator) newDiagnosis(have []dxJSON) string {
+	listed := func(code string) bool {
+		return slices.ContainsFunc(have, func(d dxJSON) bool { return d.Code == code })
+	}
+	for try := 0; try < 8; try++ {
+		if code := pick(g.dx, g.zdx, g.rng); !listed(code) {
+			return code
+		}
+	}
+	for i, at := 0, g.rng.IntN(len(g.dx)); ; i++ {
+		if code := g.dx[(at+i)%len(g.dx)]; !listed(code) {
+			return code
+		}
+	}
 }
 
 func pick(pool []string, z *rand.Zipf, r *rand.Rand) string {
