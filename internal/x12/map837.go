@@ -114,7 +114,8 @@ func (e *HierarchyError) Error() string {
 // hl is one hierarchical level: 20 billing provider, 22 subscriber, 23
 // patient.
 type hl struct {
-	id, parent, level  string
+	level              string // HL03
+	up                 *hl    // the parent level (HL02's), made before this one; nil at the top
 	member, birth, sex string // from the level's NM1 and DMG
 	last, first        string // NM103, NM104 of the level's subscriber or patient
 	provider, npi      string // billing provider (level 20): NM103, NM109
@@ -160,12 +161,17 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 	// Dates as claim.v1 writes them, made once each: a set repeats its
 	// service dates line after line.
 	isoDates := map[string]string{}
+	var lastDate, lastISO string // the line before's, most often the same
 	iso := func(s string) string {
+		if s == lastDate && s != "" {
+			return lastISO
+		}
 		v, ok := isoDates[s]
 		if !ok {
 			v = d8(s)
 			isoDates[s] = v
 		}
+		lastDate, lastISO = s, v
 		return v
 	}
 	// The claim, its patient and period and the line being read are built
@@ -211,18 +217,13 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		}
 		// The patient: the patient level when there is one (2000C), else
 		// the subscriber (2000B).
-		for h := level; h != nil; h = hls[h.parent] {
+		for h := level; h != nil; h = h.up {
 			if h.level == "23" || h.level == "22" {
 				patientBuf = patientV1{MemberID: h.member, BirthDate: h.birth, Sex: h.sex}
 				cur.Patient = &patientBuf
-				if h.level == "23" && cur.Patient.MemberID == "" {
-					if p := hls[h.parent]; p != nil {
-						cur.Patient.MemberID = p.member
-					}
+				if h.level == "23" && cur.Patient.MemberID == "" && h.up != nil {
+					cur.Patient.MemberID = h.up.member
 				}
-				break
-			}
-			if h.parent == "" || hls[h.parent] == h {
 				break
 			}
 		}
@@ -250,15 +251,12 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		if cur.Patient != nil {
 			c.MemberID = cur.Patient.MemberID
 		}
-		for h := level; h != nil; h = hls[h.parent] {
+		for h := level; h != nil; h = h.up {
 			if (h.level == "23" || h.level == "22") && c.PatientLast == "" {
 				c.PatientLast, c.PatientFirst = h.last, h.first
 			}
 			if h.level == "20" {
 				c.ProviderName, c.ProviderNPI = h.provider, h.npi
-			}
-			if h.parent == "" || hls[h.parent] == h {
-				break
 			}
 		}
 		out = append(out, c)
@@ -280,13 +278,16 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 			if _, dup := hls[id]; dup {
 				return out, &HierarchyError{seg, fmt.Sprintf("HL01 %q is used twice", id)}
 			}
-			if parent != "" && hls[parent] == nil {
-				return out, &HierarchyError{seg, fmt.Sprintf("HL02 %q names no earlier HL", parent)}
+			var up *hl
+			if parent != "" {
+				if up = hls[parent]; up == nil {
+					return out, &HierarchyError{seg, fmt.Sprintf("HL02 %q names no earlier HL", parent)}
+				}
 			}
 			if len(hlBuf) == cap(hlBuf) {
 				hlBuf = make([]hl, 0, 16)
 			}
-			hlBuf = append(hlBuf, hl{id: id, parent: parent, level: seg.E(3)})
+			hlBuf = append(hlBuf, hl{level: seg.E(3), up: up})
 			level = &hlBuf[len(hlBuf)-1]
 			hls[id] = level
 		case "NM1":

@@ -374,7 +374,7 @@ func (gs *gseg) matches(id string, seg *Segment, sep Separators) bool {
 	}
 	v := seg.E(gs.key)
 	if gs.keyComp > 0 {
-		v, _, _ = strings.Cut(v, sepString(sep.Component))
+		v, _, _ = cutByte(v, sep.Component)
 	}
 	return gs.keyCodes.has(v)
 }
@@ -430,7 +430,7 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 			cv := ""
 			for at <= c.seq && rest != "" {
 				var next string
-				cv, next, _ = strings.Cut(rest, sepString(w.sep.Component))
+				cv, next, _ = cutByte(rest, w.sep.Component)
 				if at < c.seq {
 					cv = ""
 				}

@@ -74,7 +74,7 @@ func (s Segment) AppendComponents(dst []string, i int, sep Separators) []string 
 		return dst
 	}
 	for {
-		c, rest, more := strings.Cut(e, sepString(sep.Component))
+		c, rest, more := cutByte(e, sep.Component)
 		dst = append(dst, c)
 		if !more {
 			return dst
@@ -488,3 +488,13 @@ func allDigits(s string) bool {
 // sepString is the separator c as a one-byte string (string(c) would be
 // the UTF-8 of rune c, two bytes for a separator above 0x7f).
 func sepString(c byte) string { return string([]byte{c}) }
+
+// cutByte is strings.Cut around one byte: a component separator, between
+// components of a few bytes, where strings.Cut's general search costs more
+// than the search itself.
+func cutByte(s string, c byte) (before, after string, found bool) {
+	if i := strings.IndexByte(s, c); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
