@@ -314,7 +314,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 				continue
 			}
 			if seg.E(1) == "D8" {
-				level.birth = iso(seg.E(2))
+				level.birth = d8(seg.E(2)) // one a patient: not worth the cache
 			}
 			switch seg.E(3) {
 			case "F", "M", "U":
@@ -463,6 +463,9 @@ func padTime(s string) string {
 
 // units is SV104/SV205 when it is a JSON number, else "" (no units).
 func units(s string) string {
+	if allDigits(s) && (len(s) == 1 || s[0] != '0') { // most units: "1", "12"
+		return s
+	}
 	if s == "" || !(s[0] == '-' || s[0] >= '0' && s[0] <= '9') || !json.Valid([]byte(s)) {
 		return ""
 	}

@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -143,6 +144,20 @@ func TestDateAgreesWithTimeParse(t *testing.T) {
 	for _, v := range []string{"", "2024011", "202401011", "2024-1-1", "20240a01"} {
 		if date(v) {
 			t.Errorf("%q is not a date", v)
+		}
+	}
+}
+
+// TestUnitsIsJSONNumber: units keeps SV104/SV205 exactly when it is a JSON
+// number (its digits-only fast path included: "01" is not one).
+func TestUnitsIsJSONNumber(t *testing.T) {
+	for _, s := range []string{"", "0", "1", "12", "01", "00", "1.5", "-1", "-0", "1e3", "1.", ".5", "abc", "1a", "+1", " 1", "123456789012"} {
+		want := ""
+		if s != "" && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') && json.Valid([]byte(s)) {
+			want = s
+		}
+		if got := units(s); got != want {
+			t.Errorf("units(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
