@@ -20,6 +20,7 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "pipelines in the process, each a member of the consumer group")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the pipeline run (b) to this file")
 	fs.BoolVar(&o.X12, "x12", false, "also push the claims through the X12 intake, as 837P interchanges on the X12 topic (run (c))")
+	fs.StringVar(&o.X12CPUProfile, "x12-cpuprofile", "", "with --x12: write a CPU profile of the X12 run (c) to this file")
 	fs.IntVar(&o.X12PerInterchange, "x12-claims-per-interchange", 1000, "claims per generated interchange with --x12")
 	fs.BoolVar(&o.Embedded, "embedded", false, "with a broker or a database: also run the relay and the pipeline on the embedded broker with the memory ledger")
 	fs.StringVar(&o.BrokerLabel, "broker-label", "", "how to name the broker in the report (for example 'Apache Kafka 4.1.1, deploy/local')")
