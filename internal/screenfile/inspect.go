@@ -59,16 +59,12 @@ func InspectX12(name string, data []byte, originator string, out, notes io.Write
 					}
 				}
 				// A file's claims were received when it was made (BHT04/05).
-				cs, err := x12.Claims(ic, g, set, time.Time{})
+				cs, err := x12.Claims(ic, g, set, time.Time{}, originator)
 				if err != nil {
 					note(&n.Problems, "transaction set %s: %v", set.Control, err)
 				}
 				for _, c := range cs {
-					b := c.JSON
-					if originator != "" {
-						b = c.WithOriginator(originator)
-					}
-					fmt.Fprintf(out, "%s\n", b)
+					fmt.Fprintf(out, "%s\n", c.JSON)
 					n.Claims++
 					for _, p := range c.Problems {
 						fmt.Fprintf(notes, "%s: claim %s: %s\n", name, c.ClaimID, p)

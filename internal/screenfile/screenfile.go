@@ -292,7 +292,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 			originator, known := identify(ic, g)
 			if !known {
 				for _, set := range g.Sets {
-					cs, _ := x12.Claims(ic, g, set, time.Time{})
+					cs, _ := x12.Claims(ic, g, set, time.Time{}, "")
 					for _, c := range cs {
 						f.lines++
 						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, "", pipeline.ReasonUnknownSender,
@@ -308,7 +308,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 				if s.ID != "837" {
 					return nil, fmt.Errorf("transaction set %s is a %s, not an 837", s.Control, s.ID)
 				}
-				return x12.Claims(ic, g, s, time.Time{})
+				return x12.Claims(ic, g, s, time.Time{}, originator)
 			})
 			acks = append(acks, Ack{Name: fmt.Sprintf("%s-%s.999", ic.Control, g.Control), Body: x12.Ack999(ic, g, results)})
 			for i, r := range results {
@@ -327,8 +327,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, originator, pipeline.ReasonX12Rejected,
 							fmt.Sprintf("transaction set %s (interchange %s, group %s) is rejected: %s", r.Set.Control, ic.Control, g.Control, why))})
 					} else {
-						msg := c.WithOriginator(originator)
-						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: msg, Offset: int64(f.lines), Time: now}})
+						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: c.JSON, Offset: int64(f.lines), Time: now}})
 					}
 				}
 				decided, err := f.flush(ctx, enc)

@@ -29,7 +29,7 @@ func acks(t *testing.T, data []byte) [][]byte {
 	var out [][]byte
 	for _, ic := range ics {
 		for _, g := range ic.Groups {
-			rs, _ := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}) })
+			rs, _ := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}, "") })
 			out = append(out, Ack999(ic, g, rs))
 		}
 	}
@@ -96,7 +96,7 @@ func TestAck277CA(t *testing.T) {
 	ics, _ := Parse(sample)
 	ic, g := ics[0], ics[0].Groups[0]
 	s := g.Sets[0]
-	cs, err := Claims(ic, g, s, time.Time{})
+	cs, err := Claims(ic, g, s, time.Time{}, "")
 	if err != nil || len(cs) != 2 {
 		t.Fatal(cs, err)
 	}

@@ -32,7 +32,7 @@ func TestGeneratedInterchange(t *testing.T) {
 	if len(ic.Notes)+len(g.Errors)+len(s.Errors) != 0 {
 		t.Fatalf("envelope: %+v %+v %+v", ic.Notes, g.Errors, s.Errors)
 	}
-	cs, err := Claims(ic, g, s, time.Time{})
+	cs, err := Claims(ic, g, s, time.Time{}, "")
 	if err != nil || len(cs) != len(claims) {
 		t.Fatalf("%d of %d claims: %v", len(cs), len(claims), err)
 	}
@@ -75,7 +75,7 @@ func TestLargeInterchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{})
+	cs, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}, "")
 	if err != nil || len(cs) != 50000 {
 		t.Fatalf("%d claims: %v", len(cs), err)
 	}
@@ -106,7 +106,7 @@ func BenchmarkParseAndMap(b *testing.B) {
 	data, _ := generated(b, 5000)
 	benchClaims(b, data, func() {
 		ics, _ := Parse(data)
-		Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{})
+		Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}, "")
 	})
 }
 
@@ -130,7 +130,7 @@ func BenchmarkValidateAndMap(b *testing.B) {
 	benchClaims(b, data, func() {
 		ics, _ := Parse(data)
 		ic, g := ics[0], ics[0].Groups[0]
-		Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}) })
+		Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}, "") })
 	})
 }
 

@@ -1,7 +1,6 @@
 package x12
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -13,7 +12,7 @@ import (
 
 // Claim is one CLM of an 837 mapped onto claim.v1, and where it stood.
 type Claim struct {
-	JSON []byte // claim.v1 (without originator_id until Identify sets one)
+	JSON []byte // claim.v1 (originator_id as Claims was given it)
 	// Source: ISA13, GS06, ST02 and the CLM's place among the set's claims
 	// (1-based), for review.v1 and the 277CA.
 	Interchange, Group, Set string
@@ -33,13 +32,6 @@ type Claim struct {
 	// Lines are the claim's service lines as sent, in order (claim.v1's
 	// lines[i] is Lines[i]), for the 277CA's line loop.
 	Lines []Line
-}
-
-// WithOriginator is the claim's claim.v1 with originator_id set to id (the
-// mapping leaves it empty: the originator comes from the trading-partner
-// table, never from the interchange).
-func (c Claim) WithOriginator(id string) []byte {
-	return bytes.Replace(c.JSON, []byte(`"originator_id":""`), []byte(`"originator_id":`+strconv.Quote(id)), 1)
 }
 
 // Line is one service line (LX) of an 837 as sent: SV1 or SV2, REF*6R,
@@ -124,8 +116,10 @@ type hl struct {
 // Claims maps every CLM of an 837 transaction set onto claim.v1. The form
 // is professional for 005010X222* and institutional for 005010X223*.
 // received is the claims' received_at (the service passes the Kafka
-// timestamp); zero takes BHT04/BHT05, as for a file.
-func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, error) {
+// timestamp); zero takes BHT04/BHT05, as for a file. originator is the
+// claims' originator_id, from the trading-partner table (never from the
+// interchange); "" when the sender is not known.
+func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator string) ([]Claim, error) {
 	form := ""
 	switch {
 	case strings.HasPrefix(s.Version, "005010X222"):
@@ -323,7 +317,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time) ([]Claim, err
 		case "CLM":
 			finish()
 			inCOB = false
-			claimBuf = claimV1{ClaimID: seg.E(1), Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxScratch[:0], Lines: lineScratch[:0]}
+			claimBuf = claimV1{ClaimID: seg.E(1), OriginatorID: originator, Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxScratch[:0], Lines: lineScratch[:0]}
 			cur = &claimBuf
 			lines = sent.open()
 			c5 := components(seg, 5)

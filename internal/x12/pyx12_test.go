@@ -134,7 +134,7 @@ func ourVerdicts(t *testing.T, doc []byte) (map[string]string, map[string]string
 	verdicts, why := map[string]string{}, map[string]string{}
 	for _, ic := range ics {
 		for _, g := range ic.Groups {
-			rs, _ := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}) })
+			rs, _ := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}, "") })
 			for _, r := range rs {
 				key := ic.Control + "/" + strings.TrimLeft(g.Control, "0") + "/" + r.Set.Control
 				for verdicts[key] != "" {

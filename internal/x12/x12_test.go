@@ -86,7 +86,7 @@ func TestParseAndMapProfessional(t *testing.T) {
 	if ic.Sender != "SUBMITTER01" || ic.SenderQualifier != "ZZ" || g.Sender != "SUBMITTER01" || set.Control != "0001" || len(set.Errors) != 0 || ic.Repetition != '^' {
 		t.Errorf("envelope: %+v %+v %+v", ic, g, set)
 	}
-	cs, err := Claims(ic, g, set, time.Time{})
+	cs, err := Claims(ic, g, set, time.Time{}, "")
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("%d claims, %v", len(cs), err)
 	}
@@ -128,8 +128,8 @@ func TestSeparatorsComeFromTheISA(t *testing.T) {
 	if err != nil || len(got[0].Notes) != 0 {
 		t.Fatalf("%v %+v", err, got)
 	}
-	a, _ := Claims(want[0], want[0].Groups[0], want[0].Groups[0].Sets[0], time.Time{})
-	b, _ := Claims(got[0], got[0].Groups[0], got[0].Groups[0].Sets[0], time.Time{})
+	a, _ := Claims(want[0], want[0].Groups[0], want[0].Groups[0].Sets[0], time.Time{}, "")
+	b, _ := Claims(got[0], got[0].Groups[0], got[0].Groups[0].Sets[0], time.Time{}, "")
 	for i := range a {
 		if !bytes.Equal(a[i].JSON, b[i].JSON) {
 			t.Errorf("claim %d differs with other separators:\n%s\n%s", i, a[i].JSON, b[i].JSON)
@@ -191,11 +191,11 @@ func TestEnvelopeProblems(t *testing.T) {
 		}
 	}
 	ics, _ := Parse([]byte(strings.Replace(good, "HL*3*2*", "HL*2*2*", 1)))
-	if _, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}); err == nil || !strings.Contains(err.Error(), `HL01 "2" is used twice`) {
+	if _, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}, ""); err == nil || !strings.Contains(err.Error(), `HL01 "2" is used twice`) {
 		t.Errorf("duplicate HL01: %v", err)
 	}
 	ics, _ = Parse([]byte(strings.Replace(good, "HL*3*2*", "HL*3*9*", 1)))
-	if _, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}); err == nil || !strings.Contains(err.Error(), `HL02 "9" names no earlier HL`) {
+	if _, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}, ""); err == nil || !strings.Contains(err.Error(), `HL02 "9" names no earlier HL`) {
 		t.Errorf("unknown HL parent: %v", err)
 	}
 }
@@ -235,7 +235,7 @@ func TestSharedSamples(t *testing.T) {
 					for _, e := range s.Errors {
 						ik5[e.Code] = true
 					}
-					cs, err := Claims(ic, g, s, time.Time{})
+					cs, err := Claims(ic, g, s, time.Time{}, "")
 					if err != nil {
 						mapErrors++
 					}
@@ -271,7 +271,7 @@ func FuzzParse(f *testing.F) {
 		for _, ic := range ics {
 			for _, g := range ic.Groups {
 				for _, s := range g.Sets {
-					cs, _ := Claims(ic, g, s, time.Time{})
+					cs, _ := Claims(ic, g, s, time.Time{}, "")
 					for _, c := range cs {
 						if !json.Valid(c.JSON) {
 							t.Fatalf("invalid JSON: %s", c.JSON)
@@ -337,7 +337,7 @@ func FuzzAcks(f *testing.F) {
 				reread("TA1", TA1(ic))
 			}
 			for _, g := range ic.Groups {
-				results, claims := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, at) })
+				results, claims := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, at, "") })
 				reread("999", Ack999(ic, g, results))
 				for i, r := range results {
 					if !r.Accepted() {
@@ -377,7 +377,7 @@ func TestClaimJSONIsEncodingJSONs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{})
+	cs, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 				if s.ID != "837" {
 					return nil, fmt.Errorf("transaction set %s is a %s, not an 837", s.Control, s.ID)
 				}
-				return x12.Claims(ic, g, s, m.Time)
+				return x12.Claims(ic, g, s, m.Time, originator)
 			})
 			groupResults[g] = results
 			for i, r := range results {
@@ -98,9 +98,8 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 				}
 				sets = append(sets, setClaims{ic: ic, g: g, set: r.Set, claims: claims[i], first: len(msgs)})
 				for _, c := range claims[i] {
-					value := c.WithOriginator(originator)
 					msgs = append(msgs, pipeline.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
-						Key: []byte(originator + "/" + c.ClaimID), Value: value, Time: m.Time,
+						Key: []byte(originator + "/" + c.ClaimID), Value: c.JSON, Time: m.Time,
 						Headers: append(append([]pipeline.Header(nil), m.Headers...), pipeline.Header{Key: pipeline.HeaderSource,
 							Value: []byte("x12:" + c.Interchange + "/" + c.Group + "/" + c.Set + "/" + strconv.Itoa(c.Position))})})
 				}
