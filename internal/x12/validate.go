@@ -559,13 +559,7 @@ func (e *gelem) check(v string) string {
 	case e.usage == 'N':
 		return IK4NotUsed
 	}
-	n := len(v) // characters: bytes, unless v holds non-ASCII
-	for i := 0; i < len(v); i++ {
-		if v[i] >= 0x80 {
-			n = utf8.RuneCountInString(v)
-			break
-		}
-	}
+	n := len(v) // characters: bytes, unless v holds non-ASCII (then counted below)
 	switch e.typ {
 	case "N0", "N2", "R":
 		digits, ok := number(v, e.typ == "R")
@@ -581,11 +575,17 @@ func (e *gelem) check(v string) string {
 		if !clock(v) {
 			return IK4BadTime
 		}
-	default:
+	default: // numbers, dates and times are ASCII when they are sound
+		ascii := true
 		for i := 0; i < len(v); i++ {
-			if v[i] < 0x20 || v[i] == 0x7f {
+			c := v[i]
+			if c < 0x20 || c == 0x7f {
 				return IK4BadCharacter
 			}
+			ascii = ascii && c < 0x80
+		}
+		if !ascii {
+			n = utf8.RuneCountInString(v)
 		}
 	}
 	switch {

@@ -161,3 +161,33 @@ func TestUnitsIsJSONNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestElementCheckCharacters: an element's length counts characters (a
+// non-ASCII one is one, not its UTF-8 bytes), and a control character is a
+// bad character whatever else the value holds.
+func TestElementCheckCharacters(t *testing.T) {
+	an := &gelem{usage: 'R', typ: "AN", min: 1, max: 3}
+	n0 := &gelem{usage: 'R', typ: "N0", min: 1, max: 3}
+	dt := &gelem{usage: 'R', typ: "DT", min: 8, max: 8}
+	for _, c := range []struct {
+		e    *gelem
+		v    string
+		want string
+	}{
+		{an, "abc", ""},
+		{an, "ééé", ""}, // 6 bytes, 3 characters
+		{an, "éééé", IK4TooLong},
+		{an, "abcd", IK4TooLong},
+		{an, "", IK4Missing},
+		{an, "a\x01", IK4BadCharacter},
+		{an, "é\x7f", IK4BadCharacter},
+		{n0, "12", ""},
+		{n0, "1é", IK4BadCharacter},
+		{dt, "2025013é", IK4BadDate},
+		{dt, "20250131", ""},
+	} {
+		if got := c.e.check(c.v); got != c.want {
+			t.Errorf("%s %q: %q, want %q", c.e.typ, c.v, got, c.want)
+		}
+	}
+}
