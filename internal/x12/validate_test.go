@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,6 +189,26 @@ func TestElementCheckCharacters(t *testing.T) {
 	} {
 		if got := c.e.check(c.v); got != c.want {
 			t.Errorf("%s %q: %q, want %q", c.e.typ, c.v, got, c.want)
+		}
+	}
+}
+
+// TestCodeSetHas: a code set answers as a plain list would, for handfuls and
+// for many codes, short and long (seven bytes packed, eight compared as
+// strings), and for values that share a prefix or differ only in length.
+func TestCodeSetHas(t *testing.T) {
+	few := []string{"A", "AB", "ABCDEFG", "ABCDEFGH", "11"}
+	var many []string
+	for i := 0; i < 40; i++ {
+		many = append(many, strconv.Itoa(i), "Q"+strconv.Itoa(i)+"LONGCODE")
+	}
+	probes := []string{"", "A", "AB", "ABC", "ABCDEFG", "ABCDEFGH", "ABCDEFGHI", "A\x00", "11", "1", "39", "40", "Q7LONGCODE", "Q7LONGCODF", "ABCDEFF"}
+	for _, codes := range [][]string{few, many, nil} {
+		set := newCodeSet(codes)
+		for _, v := range probes {
+			if got, want := set.has(v), slices.Contains(codes, v); got != want {
+				t.Errorf("%d codes: has(%q) = %v, want %v", len(codes), v, got, want)
+			}
 		}
 	}
 }
