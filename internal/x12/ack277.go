@@ -1,7 +1,6 @@
 package x12
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -156,10 +155,8 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 			}
 		}
 	}
-	// finish writes the ST02 "0001"; a 277CA answers with the set's own.
-	doc := w.finish("HN", g, "005010X214")
-	return []byte(strings.Replace(string(doc), fmt.Sprintf("SE%c%d%c0001", w.sep.Element, len(w.body)+1, w.sep.Element),
-		fmt.Sprintf("SE%c%d%c%s", w.sep.Element, len(w.body)+1, w.sep.Element, w.sep.text(s.Control)), 1))
+	// A 277CA answers with the set's own control number (ST02 above).
+	return w.finish("HN", g, "005010X214", s.Control)
 }
 
 // serviceDate writes DTP*472: D8, or RD8 for a period.

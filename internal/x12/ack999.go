@@ -127,7 +127,7 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 		ak9[0] = "E"
 	}
 	w.seg("AK9", ak9...)
-	return w.finish("FA", g, "005010X231A1")
+	return w.finish("FA", g, "005010X231A1", "0001")
 }
 
 // writer writes an acknowledgement interchange with the input's
@@ -135,10 +135,15 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 type writer struct {
 	ic   *Interchange
 	sep  Separators
-	body []string // the transaction set's segments
+	term string // after each segment
+	body []byte // the transaction set's segments, each with its terminator
+	n    int    // how many
 }
 
-func newWriter(ic *Interchange) *writer { return &writer{ic: ic, sep: replySeparators(ic.Separators)} }
+func newWriter(ic *Interchange) *writer {
+	sep := replySeparators(ic.Separators)
+	return &writer{ic: ic, sep: sep, term: replyTerm(sep)}
+}
 
 // replySeparators are the input's separators when they are sound, and the
 // usual ones (* : ~ ^) when the component separator is not (a TA1 note),
@@ -168,10 +173,12 @@ func (w *writer) seg(id string, elems ...string) {
 	for len(elems) > 0 && elems[len(elems)-1] == "" {
 		elems = elems[:len(elems)-1]
 	}
-	for i, e := range elems {
-		elems[i] = w.sep.text(e)
+	w.body = append(w.body, id...)
+	for _, e := range elems {
+		w.body = append(append(w.body, w.sep.Element), w.sep.text(e)...)
 	}
-	w.body = append(w.body, id+sepString(w.sep.Element)+strings.Join(elems, sepString(w.sep.Element)))
+	w.body = append(w.body, w.term...)
+	w.n++
 }
 
 // text is s fit to be an element's value: an element separator, segment
@@ -197,32 +204,30 @@ func (sep Separators) text(s string) string {
 }
 
 // finish wraps the set in ST/SE (ST already written), GS/GE and ISA/IEA.
-func (w *writer) finish(functional string, g *Group, version string) []byte {
+// finish writes the interchange around the set: ISA, GS, the set, SE
+// (counting ST to SE, echoing ST02 set), GE and IEA.
+func (w *writer) finish(functional string, g *Group, version, set string) []byte {
 	ic, e := w.ic, sepString(w.sep.Element)
-	var b strings.Builder
-	term := replyISA(&b, ic, w.sep)
+	var isa strings.Builder
+	term := replyISA(&isa, ic, w.sep)
 	gs := []string{"GS", functional, g.Receiver, g.Sender, g.GS.E(4), g.GS.E(5), g.Control, "X", version}
 	for i := range gs {
 		gs[i] = w.sep.text(gs[i])
 	}
-	b.WriteString(strings.Join(gs, e) + term)
-	for _, s := range w.body {
-		b.WriteString(s + term)
-	}
-	b.WriteString(fmt.Sprintf("SE%s%d%s0001%s", e, len(w.body)+1, e, term))
-	b.WriteString(fmt.Sprintf("GE%s1%s%s%s", e, e, w.sep.text(g.Control), term))
-	b.WriteString(fmt.Sprintf("IEA%s1%s%s%s", e, e, replyControl(ic), term))
-	return []byte(b.String())
+	b := make([]byte, 0, isa.Len()+len(w.body)+256)
+	b = append(b, isa.String()...)
+	b = append(append(b, strings.Join(gs, e)...), term...)
+	b = append(b, w.body...)
+	b = fmt.Appendf(b, "SE%s%d%s%s%s", e, w.n+1, e, w.sep.text(set), term)
+	b = fmt.Appendf(b, "GE%s1%s%s%s", e, e, w.sep.text(g.Control), term)
+	return fmt.Appendf(b, "IEA%s1%s%s%s", e, e, replyControl(ic), term)
 }
 
 // replyISA writes the ISA of an acknowledgement of ic, sender and
 // receiver swapped, every element at its fixed width (whatever the input's
 // were), and returns the segment terminator to write after each segment.
 func replyISA(b *strings.Builder, ic *Interchange, sep Separators) string {
-	term := sepString(sep.Segment) + "\n"
-	if sep.Segment == '\n' {
-		term = "\n"
-	}
+	term := replyTerm(sep)
 	rep := "^"
 	if sep.Repetition != 0 {
 		rep = sepString(sep.Repetition)
@@ -240,6 +245,16 @@ func replyISA(b *strings.Builder, ic *Interchange, sep Separators) string {
 	isa = append(isa, rep, "00501", replyControl(ic), "0", usage, sepString(sep.Component))
 	b.WriteString(strings.Join(isa, sepString(sep.Element)) + term)
 	return term
+}
+
+// replyTerm is what an acknowledgement writes after each segment: the
+// terminator and a line break (the line break alone when it is the
+// terminator).
+func replyTerm(sep Separators) string {
+	if sep.Segment == '\n' {
+		return "\n"
+	}
+	return sepString(sep.Segment) + "\n"
 }
 
 // replyControl is the ISA13 of an acknowledgement: the input's, so that a

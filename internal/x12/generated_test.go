@@ -144,3 +144,24 @@ func BenchmarkParseGenerated(b *testing.B) {
 		Parse(data)
 	}
 }
+
+// BenchmarkAcks writes the 999 and the 277CA of the 5,000-claim
+// interchange, every third claim rejected.
+func BenchmarkAcks(b *testing.B) {
+	data, _ := generated(b, 5000)
+	ics, _ := Parse(data)
+	ic, g := ics[0], ics[0].Groups[0]
+	results, claims := Results(ic, g, func(s *Set) ([]Claim, error) { return Claims(ic, g, s, time.Time{}, "CLEARING-1") })
+	statuses := make([]ClaimStatus, len(claims[0]))
+	for i, c := range claims[0] {
+		statuses[i] = ClaimStatus{Claim: c, Accepted: i%3 != 0, DecisionID: "D" + c.ClaimID}
+		if !statuses[i].Accepted {
+			statuses[i].Codes = []string{"A7:254"}
+		}
+	}
+	at := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	benchClaims(b, data, func() {
+		Ack999(ic, g, results)
+		Ack277CA(ic, g, g.Sets[0], statuses, at)
+	})
+}
