@@ -203,9 +203,8 @@ func (sep Separators) text(s string) string {
 	return s
 }
 
-// finish wraps the set in ST/SE (ST already written), GS/GE and ISA/IEA.
-// finish writes the interchange around the set: ISA, GS, the set, SE
-// (counting ST to SE, echoing ST02 set), GE and IEA.
+// finish writes the interchange around the set (its ST already written):
+// ISA, GS, the set, SE (counting ST to SE, echoing ST02 set), GE and IEA.
 func (w *writer) finish(functional string, g *Group, version, set string) []byte {
 	ic, e := w.ic, sepString(w.sep.Element)
 	var isa strings.Builder
