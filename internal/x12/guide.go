@@ -66,6 +66,9 @@ type gseg struct {
 	// element key (component keyComp when > 0) must be one of keyCodes.
 	key, keyComp int
 	keyCodes     *codeSet
+	// lastRequired is the position of the last required element: past the
+	// segment's last element and it, no element can be in error.
+	lastRequired int
 }
 
 // codeSet is an element's code values: a handful (most qualifiers) compared
@@ -286,7 +289,13 @@ func ParseGuide(raw []byte) (*Guide, error) {
 			case top.comp != nil && f[0] == "el":
 				top.comp.comp = append(top.comp.comp, e)
 			case top.seg != nil:
+				if n := len(top.seg.elems); n > 0 && top.seg.elems[n-1].seq >= seq {
+					return nil, bad("elements out of order") // the walk stops at the last required one
+				}
 				top.seg.elems = append(top.seg.elems, e)
+				if e.usage == 'R' {
+					top.seg.lastRequired = seq
+				}
 				if f[0] == "comp" {
 					stack = append(stack, open{depth: depth, comp: &top.seg.elems[len(top.seg.elems)-1]})
 				}

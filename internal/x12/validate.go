@@ -404,6 +404,9 @@ func (w *walker) elements(gs *gseg, seg Segment) {
 	}
 	for i := range gs.elems {
 		e := &gs.elems[i] // by pointer: an element's rules are a dozen words
+		if e.seq > n && e.seq > gs.lastRequired {
+			break // the rest are absent, and none is required
+		}
 		v := el(e.seq)
 		if e.typ != "" {
 			if code := e.check(v); code != "" {

@@ -91,6 +91,7 @@ func TestParseGuideErrors(t *testing.T) {
 		{"version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  seg ST R one Header\n", "line 3: count"},
 		{"version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  seg ST R 1 Header\n    el 01 R 143 ID 3 3 837 [a-z]\n", "line 4: a pattern other than [0-9]{N}"},
 		{"version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  bogus\n", "line 3: unknown line"},
+		{"version 005010X222A1 837P\nloop ST_LOOP R 0 x\n  seg ST R 1 Header\n    el 02 R 329 AN 4 9 -\n    el 01 R 143 ID 3 3 837\n", "line 5: elements out of order"},
 		{"loop ST_LOOP R 0 x\n", "no version line"},
 	} {
 		_, err := ParseGuide([]byte(tc.text))
