@@ -134,8 +134,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 	// for the claim.v1 being written, reused claim after claim: the
 	// mapping allocates per set, not per claim.
 	nCLM, nLX, nHL := 0, 0, 0
-	for _, seg := range s.Segments {
-		switch seg.ID() {
+	for i := range s.Len() {
+		switch s.Segment(i).ID() {
 		case "CLM":
 			nCLM++
 		case "LX":
@@ -256,7 +256,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 		out = append(out, c)
 		cur, curProblems = nil, nil
 	}
-	for _, seg := range s.Segments {
+	for i := range s.Len() {
+		seg := s.Segment(i)
 		switch seg.ID() {
 		case "BHT":
 			trace = seg.E(3)
@@ -533,4 +534,21 @@ func nonEmpty(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// window hands out consecutive runs of one backing array: a run is
+// appended to in place, after the runs before it, and fixed by done; a run
+// that outgrows the room left moves out by append, as any slice does.
+type window[T any] struct{ buf []T } // len(buf): what the runs took
+
+// open is a new, empty run with the room that is left.
+func (w *window[T]) open() []T { return w.buf[len(w.buf):len(w.buf)] }
+
+// done takes the room a run used (unless it moved) and caps it, so that
+// nothing appended later reaches it.
+func (w *window[T]) done(run []T) []T {
+	if n := len(run); cap(w.buf)-len(w.buf) >= n {
+		w.buf = w.buf[:len(w.buf)+n]
+	}
+	return run[:len(run):len(run)]
 }

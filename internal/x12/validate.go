@@ -109,8 +109,8 @@ func (g *Guide) Validate(s *Set, sep Separators) []SegmentError {
 	}
 	w.push(g.root) // its first item, ST, seen
 	w.elements(g.root.items[0].seg, s.ST)
-	for _, seg := range s.Segments {
-		w.step(seg)
+	for i := range s.Len() {
+		w.step(s.Segment(i))
 	}
 	if s.SE != nil {
 		w.step(*s.SE)
@@ -137,8 +137,8 @@ type hlSeen struct {
 // countHL counts the set's HL segments.
 func countHL(s *Set) int {
 	n := 0
-	for i := range s.Segments {
-		if s.Segments[i].ID() == "HL" {
+	for i := range s.Len() {
+		if s.Segment(i).ID() == "HL" {
 			n++
 		}
 	}

@@ -14,7 +14,10 @@ package x12
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -25,27 +28,24 @@ type Separators struct {
 	Repetition                  byte // 0: none
 }
 
-// Segment is one segment: its text and where its elements start. Element
+// Segment is one segment: where its elements start in the input. Element
 // 0 is the id, so E(i) is the X12 element i. The offsets of all the
-// segments of an input share one slab without pointers: the collector
-// neither scans it nor pays a write barrier an element, as it did for a
-// slab of substrings.
+// segments of an input share one slab without pointers, and a set keeps
+// its segments as indexes into it (segRef): the collector neither scans
+// them nor pays a write barrier a segment, as it did for slabs of
+// substrings and of Segments. A Segment is made when one is read
+// (Set.Segment).
 type Segment struct {
-	raw string // the segment, without its terminator and line break
-	// starts[i] is where element i starts; starts[Len()] is len(raw)+1,
-	// where one more element would, so element i is
-	// raw[starts[i]:starts[i+1]-1].
+	text string // the whole input
+	// starts[i] is the offset in text where element i starts;
+	// starts[Len()] is one past the segment's end, where one more element
+	// would start, so element i is text[starts[i]:starts[i+1]-1].
 	starts []uint32
-	Pos    int // 1-based position of the segment in the input
+	Pos    int // 1-based position of the segment in its interchange
 }
 
 // ID is the segment id (ISA, GS, ST, CLM …).
-func (s Segment) ID() string {
-	if len(s.starts) < 2 {
-		return ""
-	}
-	return s.raw[:s.starts[1]-1]
-}
+func (s Segment) ID() string { return s.E(0) }
 
 // Len is the number of elements, the id counted (ST*0001*837 has 3).
 func (s Segment) Len() int { return max(len(s.starts)-1, 0) }
@@ -55,13 +55,13 @@ func (s Segment) E(i int) string {
 	if i < 0 || i >= len(s.starts)-1 {
 		return ""
 	}
-	return s.raw[s.starts[i] : s.starts[i+1]-1]
+	return s.text[s.starts[i] : s.starts[i+1]-1]
 }
 
 // AppendElements appends every element, the id first, to dst.
 func (s Segment) AppendElements(dst []string) []string {
 	for i := 0; i+1 < len(s.starts); i++ {
-		dst = append(dst, s.raw[s.starts[i]:s.starts[i+1]-1])
+		dst = append(dst, s.text[s.starts[i]:s.starts[i+1]-1])
 	}
 	return dst
 }
@@ -116,14 +116,33 @@ type Group struct {
 
 // Set is one ST … SE transaction set.
 type Set struct {
-	ST       Segment
-	Segments []Segment // the segments between ST and SE
-	SE       *Segment
-	ID       string // ST01 (837)
-	Control  string // ST02
-	Version  string // ST03, or the group's GS08 when absent
+	ST      Segment
+	SE      *Segment
+	ID      string // ST01 (837)
+	Control string // ST02
+	Version string // ST03, or the group's GS08 when absent
 	// Errors are its 999 IK5 transaction set syntax error codes (718).
 	Errors []Note
+
+	// The segments between ST and SE: refs[i] is segment i's run of
+	// element starts in starts (the interchange's slab), offsets in text.
+	text   string
+	starts []uint32
+	refs   []segRef
+}
+
+// segRef is a segment of a set: its element starts are
+// starts[first:first+n].
+type segRef struct{ first, n uint32 }
+
+// Len is the number of segments between ST and SE.
+func (s *Set) Len() int { return len(s.refs) }
+
+// Segment is the i-th segment between ST and SE (0 is the one after ST).
+func (s *Set) Segment(i int) Segment {
+	r := s.refs[i]
+	end := r.first + r.n
+	return Segment{text: s.text, starts: s.starts[r.first:end:end], Pos: s.ST.Pos + 1 + i}
 }
 
 // Note is an envelope code and why.
@@ -175,23 +194,25 @@ func (e *Error) Error() string { return fmt.Sprintf("x12: byte %d: %s", e.Pos, e
 // a readable ISA is an *Error; problems inside an envelope are notes and
 // errors on the interchange, group and set.
 func Parse(data []byte) ([]*Interchange, error) {
+	if uint64(len(data)) >= math.MaxUint32 {
+		return nil, &Error{0, fmt.Sprintf("the input is %d bytes; it is read up to 4 GiB", len(data))}
+	}
 	start := 0
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		start = 3
 	}
 	var out []*Interchange
 	seen := map[string]bool{}
-	slab := &slabPool{}
-	s := string(data) // one copy; every element is a substring of it
+	t := &tokenizer{data: data, text: string(data)} // one copy; every element is a substring of it
 	pos := start
 	for {
-		for pos < len(s) && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\r' || s[pos] == '\n') {
+		for pos < len(data) && isSpace(data[pos]) {
 			pos++
 		}
-		if pos >= len(s) {
+		if pos >= len(data) {
 			break
 		}
-		ic, next, err := parseInterchange(s, pos, slab)
+		ic, next, err := t.interchange(pos)
 		if err != nil {
 			return out, err
 		}
@@ -215,7 +236,20 @@ const isaLen = 106
 // elements have fixed widths.
 var isaSeparatorAt = [...]int{3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103}
 
-func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, error) {
+// tokenizer is one Parse: the input, and the slabs its segments are read
+// into. Neither slab holds a pointer.
+type tokenizer struct {
+	data []byte // the input, scanned
+	text string // its copy, which every element is a substring of
+	// starts are the element starts of every segment read (see Segment);
+	// refs the segments of the sets, set after set.
+	starts []uint32
+	refs   []segRef
+	sized  Separators // the separators the slabs were last sized by
+}
+
+func (t *tokenizer) interchange(pos int) (*Interchange, int, error) {
+	s := t.text
 	if !strings.HasPrefix(s[pos:], "ISA") {
 		return nil, 0, &Error{pos, "expected an ISA segment"}
 	}
@@ -236,8 +270,7 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			return nil, 0, &Error{pos + at, fmt.Sprintf("the ISA is not the fixed 106 bytes: byte %d is %q, not the element separator %q", at, isa[at], sep.Element)}
 		}
 	}
-	ic.ISA = slab.split(isa[:104], sep.Element)
-	ic.ISA.Pos = 1
+	ic.ISA = t.isa(pos, sep.Element)
 	if ic.ISA.Len() != 17 {
 		return nil, 0, &Error{pos, fmt.Sprintf("the ISA has %d elements, not 16, with element separator %q", ic.ISA.Len()-1, sep.Element)}
 	}
@@ -259,28 +292,33 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 		ic.Notes = append(ic.Notes, Note{TA1BadControlNumber, fmt.Sprintf("interchange control number %q is not nine digits", ic.Control)})
 	}
 
-	slab.presize(s[pos:], sep)
+	t.presize(pos, sep)
 	n := 1 // segments read, the ISA being the first
 	pos += isaLen
 	var g *Group
 	var set *Set
+	from := 0 // where set's segments start in t.refs
 	for {
-		seg, next, ok := nextSegment(s, pos, sep, slab)
+		ref, next, ok := t.next(pos, sep)
 		if !ok {
 			ic.Notes = append(ic.Notes, Note{TA1ImproperEnd, "the input ends before the IEA segment"})
-			closeSet(set, slab)
+			t.closeSet(set, from)
 			closeGroup(g)
 			return ic, len(s), nil
 		}
 		pos = next
 		n++
-		seg.Pos = n
-		switch seg.ID() {
+		id := s[t.starts[ref.first] : t.starts[ref.first+1]-1]
+		if set != nil && !envelope(id) {
+			t.refs = append(t.refs, ref) // the common case: a segment of a set
+			continue
+		}
+		seg := t.segment(ref, n)
+		switch id {
 		case "IEA":
-			closeSet(set, slab)
+			t.closeSet(set, from)
 			closeGroup(g)
-			iea := seg // a copy: taking seg's address would put every segment on the heap
-			ic.IEA = &iea
+			ic.IEA = &seg
 			if seg.E(2) != ic.Control {
 				ic.Notes = append(ic.Notes, Note{TA1ControlMismatch, fmt.Sprintf("ISA13 %s and IEA02 %s differ", ic.Control, seg.E(2))})
 			}
@@ -289,20 +327,19 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			}
 			return ic, pos, nil
 		case "GS":
-			closeSet(set, slab)
+			t.closeSet(set, from)
 			closeGroup(g)
 			set = nil
 			g = &Group{GS: seg, Control: seg.E(6), Sender: seg.E(2), Receiver: seg.E(3), Version: seg.E(8)}
 			ic.Groups = append(ic.Groups, g)
 		case "GE":
-			closeSet(set, slab)
+			t.closeSet(set, from)
 			set = nil
 			if g == nil {
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d: GE without a GS", n)})
 				continue
 			}
-			ge := seg
-			g.GE = &ge
+			g.GE = &seg
 			if seg.E(2) != g.Control {
 				g.Errors = append(g.Errors, Note{AK9ControlMismatch, fmt.Sprintf("GS06 %s and GE02 %s differ", g.Control, seg.E(2))})
 			}
@@ -311,13 +348,14 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 			}
 			g = nil
 		case "ST":
-			closeSet(set, slab)
+			t.closeSet(set, from)
 			if g == nil {
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d: ST outside a functional group", n)})
 				set = nil
 				continue
 			}
-			set = &Set{ST: seg, ID: seg.E(1), Control: seg.E(2), Version: seg.E(3), Segments: slab.segs.open()}
+			set = &Set{ST: seg, ID: seg.E(1), Control: seg.E(2), Version: seg.E(3), text: s}
+			from = len(t.refs)
 			if set.Version == "" {
 				set.Version = g.Version
 			}
@@ -327,38 +365,46 @@ func parseInterchange(s string, pos int, slab *slabPool) (*Interchange, int, err
 				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d: SE without an ST", n)})
 				continue
 			}
-			se := seg
-			set.SE = &se
+			set.SE = &seg
 			if seg.E(2) != set.Control {
 				set.Errors = append(set.Errors, Note{IK5ControlMismatch, fmt.Sprintf("ST02 %s and SE02 %s differ", set.Control, seg.E(2))})
 			}
 			// SE01 counts the segments from ST to SE, both included.
-			if c, err := strconv.Atoi(seg.E(1)); err != nil || c != len(set.Segments)+2 {
-				set.Errors = append(set.Errors, Note{IK5BadSegmentCount, fmt.Sprintf("SE01 %q, but the transaction set has %d segments", seg.E(1), len(set.Segments)+2)})
+			if c, err := strconv.Atoi(seg.E(1)); err != nil || c != len(t.refs)-from+2 {
+				set.Errors = append(set.Errors, Note{IK5BadSegmentCount, fmt.Sprintf("SE01 %q, but the transaction set has %d segments", seg.E(1), len(t.refs)-from+2)})
 			}
-			closeSet(set, slab)
+			t.closeSet(set, from)
 			set = nil
 		default:
-			if set == nil && g == nil && seg.ID() == "TA1" {
+			if set == nil && g == nil && id == "TA1" {
 				ic.TA1 = append(ic.TA1, seg) // interchange acknowledgements come before any GS
 				continue
 			}
-			if set == nil {
-				ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d (%s) is outside a transaction set", n, seg.ID())})
-				continue
-			}
-			set.Segments = append(set.Segments, seg)
+			ic.Notes = append(ic.Notes, Note{TA1BadControlStructure, fmt.Sprintf("segment %d (%s) is outside a transaction set", n, id)})
 		}
 	}
 }
 
-// closeSet ends a set: its segments are fixed (and their room in the
-// slab taken), and a set without SE noted.
-func closeSet(set *Set, slab *slabPool) {
+// envelope reports whether id is one of the envelope segments the
+// interchange loop handles (IEA, GS, GE, ST, SE), by a test cheaper than
+// the switch for the segments of a set, which are nearly all.
+func envelope(id string) bool {
+	switch len(id) {
+	case 2:
+		return id == "GS" || id == "GE" || id == "ST" || id == "SE"
+	case 3:
+		return id == "IEA"
+	}
+	return false
+}
+
+// closeSet ends a set: its segments are fixed, and a set without SE
+// noted.
+func (t *tokenizer) closeSet(set *Set, from int) {
 	if set == nil {
 		return
 	}
-	set.Segments = slab.segs.done(set.Segments)
+	set.starts, set.refs = t.starts, t.refs[from:len(t.refs):len(t.refs)]
 	if set.SE == nil {
 		set.Errors = append(set.Errors, Note{IK5MissingTrailer, "the transaction set has no SE segment"})
 	}
@@ -370,106 +416,117 @@ func closeGroup(g *Group) {
 	}
 }
 
-// nextSegment reads the segment at pos: up to its terminator, without the
-// line breaks and indentation around it.
-func nextSegment(s string, pos int, sep Separators, p *slabPool) (Segment, int, bool) {
-	for pos < len(s) && (s[pos] == '\r' || s[pos] == '\n' || s[pos] == ' ' || s[pos] == '\t') {
+// segment is the Segment of ref, the n-th of its interchange.
+func (t *tokenizer) segment(ref segRef, n int) Segment {
+	end := ref.first + ref.n
+	return Segment{text: t.text, starts: t.starts[ref.first:end:end], Pos: n}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// SWAR constants: a byte repeated over a word, and every byte's low
+// seven bits.
+const (
+	ones = 0x0101010101010101
+	low7 = 0x7f7f7f7f7f7f7f7f
+)
+
+// zeroBytes has the high bit of each byte of v that is zero set, and no
+// other bit (exact: no borrow runs from one byte into the next).
+func zeroBytes(v uint64) uint64 { return ^((v&low7 + low7) | v | low7) }
+
+// next reads the segment at pos, up to its terminator, without the line
+// breaks and indentation around it. Its element starts are appended to
+// t.starts; next is where the segment after it may begin.
+func (t *tokenizer) next(pos int, sep Separators) (ref segRef, next int, ok bool) {
+	b := t.data
+	for pos < len(b) && isSpace(b[pos]) {
 		pos++
 	}
-	if pos >= len(s) {
-		return Segment{}, pos, false
+	if pos >= len(b) {
+		return segRef{}, pos, false
 	}
-	// One pass finds the terminator and the element separators before it:
-	// elements are a few bytes long, shorter than a call to IndexByte pays.
-	starts := append(p.room(), 0)
+	first := len(t.starts)
+	starts := append(t.starts, uint32(pos))
 	end := -1
-	for i := pos; i < len(s); i++ {
-		if c := s[i]; c == sep.Segment {
-			end = i
+	// Eight bytes a step: the word's element separators and terminator
+	// are found by comparing every byte at once (no branch a byte), and
+	// the separators taken in order from the bits. Segments and elements
+	// are a few bytes long, too short for IndexByte's set-up.
+	el, term := ones*uint64(sep.Element), ones*uint64(sep.Segment)
+	i := pos
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		me, mt := zeroBytes(x^el), zeroBytes(x^term)
+		if mt != 0 {
+			k := bits.TrailingZeros64(mt)
+			for me &= 1<<k - 1; me != 0; me &= me - 1 {
+				starts = append(starts, uint32(i+bits.TrailingZeros64(me)>>3+1))
+			}
+			end = i + k>>3
 			break
+		}
+		for ; me != 0; me &= me - 1 {
+			starts = append(starts, uint32(i+bits.TrailingZeros64(me)>>3+1))
+		}
+	}
+	for ; end < 0 && i < len(b); i++ {
+		if c := b[i]; c == sep.Segment {
+			end = i
 		} else if c == sep.Element {
-			starts = append(starts, uint32(i-pos+1))
+			starts = append(starts, uint32(i+1))
 		}
 	}
 	if end < 0 {
-		return Segment{}, len(s), false
+		return segRef{}, len(b), false
 	}
-	raw := s[pos:end]
-	for len(raw) > 0 && (raw[len(raw)-1] == '\r' || raw[len(raw)-1] == '\n') {
-		raw = raw[:len(raw)-1]
+	last := end // one past the segment, without a line break before its terminator
+	for last > pos && (b[last-1] == '\r' || b[last-1] == '\n') {
+		last--
 	}
-	for int(starts[len(starts)-1]) > len(raw) { // a separator trimmed with the line break
+	for int(starts[len(starts)-1]) > last { // a separator trimmed with the line break
 		starts = starts[:len(starts)-1]
 	}
-	starts = append(starts, uint32(len(raw)+1))
-	return Segment{raw: raw, starts: p.starts.done(starts)}, end + 1, true
+	starts = append(starts, uint32(last+1))
+	t.starts = starts
+	return segRef{uint32(first), uint32(len(starts) - first)}, end + 1, true
 }
 
-// slabPool hands out windows of shared slabs: the element starts of many
-// segments in one allocation, and the sets' segments in another. Each
-// Parse has its own.
-type slabPool struct {
-	starts window[uint32]  // backs the segments' element starts
-	segs   window[Segment] // backs the sets' Segments
-}
-
-// window hands out consecutive runs of one backing array: a run is
-// appended to in place, after the runs before it, and fixed by done; a run
-// that outgrows the room left moves out by append, as any slice does.
-type window[T any] struct{ buf []T } // len(buf): what the runs took
-
-// open is a new, empty run with the room that is left.
-func (w *window[T]) open() []T { return w.buf[len(w.buf):len(w.buf)] }
-
-// done takes the room a run used (unless it moved) and caps it, so that
-// nothing appended later reaches it.
-func (w *window[T]) done(run []T) []T {
-	if n := len(run); cap(w.buf)-len(w.buf) >= n {
-		w.buf = w.buf[:len(w.buf)+n]
+// presize makes room for the rest of the input at once: one allocation
+// for its element starts and one for its segments, counted by their
+// separators (bytes.Count-fast), rather than slabs that grow and are
+// copied. It counts again only for an interchange with other separators.
+func (t *tokenizer) presize(pos int, sep Separators) {
+	if t.sized == sep {
+		return
 	}
-	return run[:len(run):len(run)]
-}
-
-// presize makes room for the rest of the input at once when the pool is
-// low: one allocation for its element starts and one for its segments,
-// counted by their separators (bytes.Count-fast), rather than slabs and
-// slices that grow and are copied.
-func (p *slabPool) presize(rest string, sep Separators) {
-	if n := strings.Count(rest, sepString(sep.Segment)) + 1; cap(p.segs.buf)-len(p.segs.buf) < n {
-		p.segs.buf = make([]Segment, 0, n)
+	t.sized = sep
+	rest := t.data[pos:]
+	segs := bytes.Count(rest, []byte{sep.Segment}) + 1
+	if n := bytes.Count(rest, []byte{sep.Element}) + 2*segs; cap(t.starts)-len(t.starts) < n {
+		t.starts = make([]uint32, 0, n)
 	}
-	if n := strings.Count(rest, sepString(sep.Element)) + 2*strings.Count(rest, sepString(sep.Segment)) + 2; cap(p.starts.buf)-len(p.starts.buf) < n {
-		p.starts.buf = make([]uint32, 0, max(n, slabSize))
+	if cap(t.refs)-len(t.refs) < segs {
+		t.refs = make([]segRef, 0, segs)
 	}
 }
 
-const slabSize = 4096
-
-// room opens a run of element starts, with a new slab when the one in use
-// is nearly full.
-func (p *slabPool) room() []uint32 {
-	if cap(p.starts.buf)-len(p.starts.buf) < 64 {
-		p.starts.buf = make([]uint32, 0, slabSize)
-	}
-	return p.starts.open()
-}
-
-// split is the segment raw, all of it: the ISA, whose end is known by its
-// fixed length. nextSegment has the same loop bounded by the terminator,
-// kept apart because the hot path measured faster without a terminator
-// test that can be switched off.
-func (p *slabPool) split(raw string, sep byte) Segment {
-	starts := append(p.room(), 0)
+// isa reads the ISA at pos, whose end is known by its fixed length (its
+// ISA16 is read from its place, not as an element).
+func (t *tokenizer) isa(pos int, sep byte) Segment {
+	first := len(t.starts)
+	t.starts = append(t.starts, uint32(pos))
+	raw := t.text[pos : pos+104]
 	for off := 0; ; {
 		j := strings.IndexByte(raw[off:], sep)
 		if j < 0 {
 			break
 		}
 		off += j + 1
-		starts = append(starts, uint32(off))
+		t.starts = append(t.starts, uint32(pos+off))
 	}
-	starts = append(starts, uint32(len(raw)+1))
-	return Segment{raw: raw, starts: p.starts.done(starts)}
+	t.starts = append(t.starts, uint32(pos+len(raw)+1))
+	return t.segment(segRef{uint32(first), uint32(len(t.starts) - first)}, 1)
 }
 
 func isAlnum(c byte) bool {

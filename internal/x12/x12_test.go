@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -402,10 +404,10 @@ func TestSeparatorAbove7F(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := ics[0].Groups[0].Sets[0]
-	if len(ics[0].Notes) > 0 || len(set.Errors) > 0 || len(set.Segments) != 1 {
-		t.Fatalf("notes %v, errors %v, %d segments", ics[0].Notes, set.Errors, len(set.Segments))
+	if len(ics[0].Notes) > 0 || len(set.Errors) > 0 || set.Len() != 1 {
+		t.Fatalf("notes %v, errors %v, %d segments", ics[0].Notes, set.Errors, set.Len())
 	}
-	if got := set.Segments[0].AppendComponents(nil, 5, ics[0].Separators); strings.Join(got, ",") != "11,B,1" {
+	if got := set.Segment(0).AppendComponents(nil, 5, ics[0].Separators); strings.Join(got, ",") != "11,B,1" {
 		t.Fatalf("CLM05 components %q", got)
 	}
 }
@@ -425,7 +427,7 @@ func TestSegmentElements(t *testing.T) {
 	}
 	want := [][]string{{"REF", "", ""}, {"NM1", "IL", "1", "DOE", "JANE"}}
 	for i, w := range want {
-		if got := s.Segments[i].AppendElements(nil); !slices.Equal(got, w) || s.Segments[i].Len() != len(w) {
+		if got := s.Segment(i).AppendElements(nil); !slices.Equal(got, w) || s.Segment(i).Len() != len(w) {
 			t.Errorf("segment %d: %q, want %q", i, got, w)
 		}
 	}
@@ -435,5 +437,51 @@ func TestSegmentElements(t *testing.T) {
 	var zero Segment
 	if zero.Len() != 0 || zero.ID() != "" || zero.E(0) != "" {
 		t.Error("a zero Segment has elements")
+	}
+}
+
+// TestTokenizerAgreesWithSplit: the word-at-a-time tokenizer finds the
+// segments and elements a plain split does, over random sets: random
+// separators (one above 0x7f), element lengths that put separators and
+// terminators at every offset of a word, empty elements, line breaks and
+// indentation between segments and before a terminator, and a set that
+// ends the input a few bytes after its last terminator.
+func TestTokenizerAgreesWithSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	seps := [][3]byte{{'*', ':', '~'}, {'|', '>', '\n'}, {0xA6, ':', '~'}, {'*', '^', 0x85}}
+	for round := range 400 {
+		sp := seps[round%len(seps)]
+		el, seg := string([]byte{sp[0]}), string([]byte{sp[2]})
+		var body strings.Builder
+		var want [][]string
+		for range 1 + rng.IntN(30) {
+			elems := []string{[]string{"NM1", "REF", "SV1", "HI", "N3"}[rng.IntN(5)]}
+			for range rng.IntN(12) {
+				elems = append(elems, strings.Repeat("A", rng.IntN(11)))
+			}
+			want = append(want, elems)
+			body.WriteString(strings.Join(elems, el))
+			if rng.IntN(4) == 0 && sp[2] != '\n' {
+				body.WriteString("\r\n") // before the terminator
+			}
+			body.WriteString(seg)
+			body.WriteString([]string{"", "", "\n", "\r\n", "  "}[rng.IntN(5)])
+		}
+		n := len(want) + 2
+		in := isa("000000301", sp[0], sp[1], sp[2]) + "GS" + el + "HC" + el + "A" + el + "B" + el + "20250101" + el + "0000" + el + "1" + el + "X" + el + "005010X222A1" + seg +
+			"ST" + el + "837" + el + "1" + seg + body.String() + "SE" + el + strconv.Itoa(n) + el + "1" + seg + "GE" + el + "1" + el + "1" + seg + "IEA" + el + "1" + el + "000000301" + seg
+		ics, err := Parse([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := ics[0].Groups[0].Sets[0]
+		if len(ics[0].Notes) > 0 || len(s.Errors) > 0 || s.Len() != len(want) {
+			t.Fatalf("round %d: notes %v, errors %v, %d segments, want %d\n%q", round, ics[0].Notes, s.Errors, s.Len(), len(want), in)
+		}
+		for i, w := range want {
+			if got := s.Segment(i); !slices.Equal(got.AppendElements(nil), w) || got.Pos != i+4 {
+				t.Fatalf("round %d, segment %d at %d: %q, want %q", round, i, got.Pos, got.AppendElements(nil), w)
+			}
+		}
 	}
 }
