@@ -188,7 +188,7 @@ func (d *Decider) Decide(ctx context.Context, msgs []Message) (*Batch, error) {
 	if err := d.record(ctx, items); err != nil {
 		return nil, err
 	}
-	b.collect()
+	b.collect(3 * len(splits)) // room for each interchange's TA1, 999 and 277CA
 	if err := d.acknowledge(ctx, b, splits); err != nil {
 		return nil, err
 	}
@@ -232,7 +232,15 @@ func (d *Decider) split(msgs []Message) ([]workItem, []splitGroup) {
 		sp := d.intakeOf(msgs[i].Topic).Split(msgs[i])
 		splits[i] = &sp
 	})
-	var work []workItem
+	n := 0
+	for i := range msgs {
+		if splits[i] == nil {
+			n++
+		} else {
+			n += max(len(splits[i].Claims), 1)
+		}
+	}
+	work := make([]workItem, 0, n)
 	var groups []splitGroup
 	for i, m := range msgs {
 		sp := splits[i]
@@ -512,16 +520,24 @@ func (d *Decider) encode(items []item) error {
 // record stores the batch's new decisions in the ledger. One that another
 // instance recorded meanwhile is that instance's to publish.
 func (d *Decider) record(ctx context.Context, items []item) error {
-	var subs []Submission
-	var of []int // the item of each submission
+	n := 0
+	for i := range items {
+		if items[i].state == stateNew {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	// Sized first: a batch of interchanges holds thousands of claims, and
+	// a Submission is a few hundred bytes that growing would copy again.
+	subs := make([]Submission, 0, n)
+	of := make([]int, 0, n) // the item of each submission
 	for i := range items {
 		if items[i].state == stateNew {
 			subs = append(subs, *items[i].sub)
 			of = append(of, i)
 		}
-	}
-	if len(subs) == 0 {
-		return nil
 	}
 	var inserted []bool
 	if err := d.retry.Do(ctx, "ledger", func() (err error) {
@@ -539,8 +555,19 @@ func (d *Decider) record(ctx context.Context, items []item) error {
 	return nil
 }
 
-// collect gathers the batch's outputs and the submissions they publish.
-func (b *Batch) collect() {
+// collect gathers the batch's outputs and the submissions they publish,
+// with room for acks more outputs after them.
+func (b *Batch) collect(acks int) {
+	outputs, published := 0, 0
+	for i := range b.items {
+		if b.items[i].output != nil {
+			outputs++
+			if b.items[i].publishes() {
+				published++
+			}
+		}
+	}
+	b.Outputs, b.Published = make([]Output, 0, outputs+acks), make([]Submission, 0, published)
 	for i := range b.items {
 		it := &b.items[i]
 		if it.output == nil {

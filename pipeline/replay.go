@@ -67,6 +67,6 @@ func (d *Decider) Replay(ctx context.Context, subs []Submission, dryRun bool, re
 		d.obs.Decided(dec.Outcome, &sub.Decision)
 		b.items = append(b.items, items[0])
 	}
-	b.collect()
+	b.collect(0)
 	return b, out, nil
 }

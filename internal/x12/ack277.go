@@ -36,7 +36,7 @@ type LineStatus struct {
 // under it, each claim with its status. processed is when the claims were
 // decided (the ledger's time, so that a redelivery gets the same bytes).
 func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed time.Time) []byte {
-	w := newWriter(ic)
+	w := newWriter(ic, g, "HN", "005010X214", 256*len(claims))
 	day := processed.UTC().Format("20060102")
 	received := d8digits(g.GS.E(4))
 	trace := ""
@@ -54,7 +54,8 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 	// 2000B: the submitter, with the totals.
 	var acc, rej int
 	var accAmt, rejAmt float64
-	for _, c := range claims {
+	for i := range claims {
+		c := &claims[i]
 		amt, _ := strconv.ParseFloat(c.Claim.Charge, 64)
 		if c.Accepted {
 			acc++
@@ -84,11 +85,12 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 	n := 2
 	type provider struct {
 		name, npi string
-		claims    []ClaimStatus
+		claims    []int // indexes into claims: a ClaimStatus is too big to copy
 	}
 	var providers []*provider
 	byNPI := map[string]*provider{}
-	for _, c := range claims {
+	for i := range claims {
+		c := &claims[i]
 		k := c.Claim.ProviderNPI + "\x00" + c.Claim.ProviderName
 		p := byNPI[k]
 		if p == nil {
@@ -96,21 +98,22 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 			byNPI[k] = p
 			providers = append(providers, p)
 		}
-		p.claims = append(p.claims, c)
+		p.claims = append(p.claims, i)
 	}
 	for _, p := range providers {
 		n++
 		parent := n
 		var total float64
-		for _, c := range p.claims {
-			amt, _ := strconv.ParseFloat(c.Claim.Charge, 64)
+		for _, i := range p.claims {
+			amt, _ := strconv.ParseFloat(claims[i].Claim.Charge, 64)
 			total += amt
 		}
 		w.seg("HL", strconv.Itoa(n), "2", "19", "1")
 		w.seg("NM1", "85", "2", p.name, "", "", "", "", "XX", p.npi)
 		w.seg("TRN", "1", "0")
 		w.seg("STC", "A1:19", "", "WQ", money(total)) // STC02 is not used at the provider level
-		for _, c := range p.claims {
+		for _, i := range p.claims {
+			c := &claims[i]
 			n++
 			w.seg("HL", strconv.Itoa(n), strconv.Itoa(parent), "PT")
 			w.seg("NM1", "QC", "1", c.Claim.PatientLast, c.Claim.PatientFirst, "", "", "", "MI", c.Claim.MemberID)
@@ -151,12 +154,12 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 			}
 			w.serviceDate(c.Claim.From, c.Claim.Through)
 			for _, ls := range c.Lines {
-				w.line(c.Claim, ls, day)
+				w.line(&c.Claim, ls, day)
 			}
 		}
 	}
 	// A 277CA answers with the set's own control number (ST02 above).
-	return w.finish("HN", g, "005010X214", s.Control)
+	return w.finish(g, s.Control)
 }
 
 // serviceDate writes DTP*472: D8, or RD8 for a period.
@@ -173,7 +176,7 @@ func (w *writer) serviceDate(from, through string) {
 // line writes a 2220D loop: SVC (the procedure, or the revenue code alone
 // as NU, the charge, the revenue code, the units), STC with up to three
 // statuses, REF*FJ (the line's REF*6R), DTP*472.
-func (w *writer) line(c Claim, ls LineStatus, day string) {
+func (w *writer) line(c *Claim, ls LineStatus, day string) {
 	if ls.Index < 0 || ls.Index >= len(c.Lines) || len(ls.Codes) == 0 {
 		return
 	}

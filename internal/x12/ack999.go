@@ -57,7 +57,7 @@ func (r SetResult) Why() string {
 // and dates are the input's, so a redelivered interchange gets the same
 // bytes.
 func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
-	w := newWriter(ic)
+	w := newWriter(ic, g, "FA", "005010X231A1", 128*len(results))
 	w.seg("ST", "999", "0001", "005010X231A1")
 	w.seg("AK1", strings.TrimSpace(g.GS.E(1)), g.Control, g.Version)
 	accepted, noted := 0, false
@@ -127,7 +127,7 @@ func Ack999(ic *Interchange, g *Group, results []SetResult) []byte {
 		ak9[0] = "E"
 	}
 	w.seg("AK9", ak9...)
-	return w.finish("FA", g, "005010X231A1", "0001")
+	return w.finish(g, "0001")
 }
 
 // writer writes an acknowledgement interchange with the input's
@@ -136,13 +136,26 @@ type writer struct {
 	ic   *Interchange
 	sep  Separators
 	term string // after each segment
-	body []byte // the transaction set's segments, each with its terminator
+	body []byte // the acknowledgement: ISA, GS, then the set's segments, each with its terminator
 	n    int    // how many
 }
 
-func newWriter(ic *Interchange) *writer {
+// newWriter starts an acknowledgement of group g of ic: its ISA and GS
+// (functional identifier and version), with room for about size bytes
+// of segments after them, which are appended in place.
+func newWriter(ic *Interchange, g *Group, functional, version string, size int) *writer {
 	sep := replySeparators(ic.Separators)
-	return &writer{ic: ic, sep: sep, term: replyTerm(sep)}
+	w := &writer{ic: ic, sep: sep, term: replyTerm(sep)}
+	var isa strings.Builder
+	term := replyISA(&isa, ic, w.sep)
+	gs := []string{"GS", functional, g.Receiver, g.Sender, g.GS.E(4), g.GS.E(5), g.Control, "X", version}
+	for i := range gs {
+		gs[i] = w.sep.text(gs[i])
+	}
+	w.body = make([]byte, 0, isa.Len()+size+256)
+	w.body = append(w.body, isa.String()...)
+	w.body = append(append(w.body, strings.Join(gs, sepString(w.sep.Element))...), term...)
+	return w
 }
 
 // replySeparators are the input's separators when they are sound, and the
@@ -203,23 +216,13 @@ func (sep Separators) text(s string) string {
 	return s
 }
 
-// finish writes the interchange around the set (its ST already written):
-// ISA, GS, the set, SE (counting ST to SE, echoing ST02 set), GE and IEA.
-func (w *writer) finish(functional string, g *Group, version, set string) []byte {
-	ic, e := w.ic, sepString(w.sep.Element)
-	var isa strings.Builder
-	term := replyISA(&isa, ic, w.sep)
-	gs := []string{"GS", functional, g.Receiver, g.Sender, g.GS.E(4), g.GS.E(5), g.Control, "X", version}
-	for i := range gs {
-		gs[i] = w.sep.text(gs[i])
-	}
-	b := make([]byte, 0, isa.Len()+len(w.body)+256)
-	b = append(b, isa.String()...)
-	b = append(append(b, strings.Join(gs, e)...), term...)
-	b = append(b, w.body...)
-	b = fmt.Appendf(b, "SE%s%d%s%s%s", e, w.n+1, e, w.sep.text(set), term)
-	b = fmt.Appendf(b, "GE%s1%s%s%s", e, e, w.sep.text(g.Control), term)
-	return fmt.Appendf(b, "IEA%s1%s%s%s", e, e, replyControl(ic), term)
+// finish ends the interchange after the set (its ST already written):
+// SE (counting ST to SE, echoing ST02 set), GE and IEA.
+func (w *writer) finish(g *Group, set string) []byte {
+	e, b := sepString(w.sep.Element), w.body
+	b = fmt.Appendf(b, "SE%s%d%s%s%s", e, w.n+1, e, w.sep.text(set), w.term)
+	b = fmt.Appendf(b, "GE%s1%s%s%s", e, e, w.sep.text(g.Control), w.term)
+	return fmt.Appendf(b, "IEA%s1%s%s%s", e, e, replyControl(w.ic), w.term)
 }
 
 // replyISA writes the ISA of an acknowledgement of ic, sender and

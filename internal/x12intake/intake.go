@@ -7,6 +7,7 @@ package x12intake
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/claimscreen/claimscreen/internal/rule"
@@ -92,16 +93,35 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 				return x12.Claims(ic, g, s, m.Time, originator)
 			})
 			groupResults[g] = results
+			// The group's messages, their headers, keys and sources are
+			// each taken from one allocation, sized first.
+			n := 0
+			for i, r := range results {
+				if r.Accepted() {
+					n += len(claims[i])
+				}
+			}
+			msgs = slices.Grow(msgs, n)
+			headers := make([]pipeline.Header, 0, n*(len(m.Headers)+1))
+			text := make([]byte, 0, n*(len(originator)+64))
 			for i, r := range results {
 				if !r.Accepted() {
 					continue
 				}
 				sets = append(sets, setClaims{ic: ic, g: g, set: r.Set, claims: claims[i], first: len(msgs)})
-				for _, c := range claims[i] {
+				for j := range claims[i] {
+					c := &claims[i][j]
+					k := len(text)
+					text = append(append(append(text, originator...), '/'), c.ClaimID...)
+					key := text[k:len(text):len(text)]
+					k = len(text)
+					text = append(append(append(append(append(append(append(text, "x12:"...), c.Interchange...), '/'), c.Group...), '/'), c.Set...), '/')
+					text = strconv.AppendInt(text, int64(c.Position), 10)
+					source := text[k:len(text):len(text)]
+					h := len(headers)
+					headers = append(append(headers, m.Headers...), pipeline.Header{Key: pipeline.HeaderSource, Value: source})
 					msgs = append(msgs, pipeline.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
-						Key: []byte(originator + "/" + c.ClaimID), Value: c.JSON, Time: m.Time,
-						Headers: append(append([]pipeline.Header(nil), m.Headers...), pipeline.Header{Key: pipeline.HeaderSource,
-							Value: []byte("x12:" + c.Interchange + "/" + c.Group + "/" + c.Set + "/" + strconv.Itoa(c.Position))})})
+						Key: key, Value: c.JSON, Time: m.Time, Headers: headers[h:len(headers):len(headers)]})
 				}
 			}
 		}
