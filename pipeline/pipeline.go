@@ -33,6 +33,15 @@ type Output struct {
 	Headers []Header
 }
 
+// DefaultMaxBatchBytes is the default bound on the bytes of input
+// messages a batch takes (--max-batch-bytes; a Source always takes one
+// message). The claims of a batch's X12 interchanges are all held and
+// decided together: 2 MiB is about 4,800 claims of the generated 837P
+// (433 bytes a claim), where 8 MiB (the default before) held 19,000 and
+// cost about a quarter more CPU a claim (docs/benchmarks.md, 2026-12-04).
+// 2,000 claim.v1 messages of the generated kind (822 bytes) fit in it.
+const DefaultMaxBatchBytes = 2 << 20
+
 // Source gives batches of input messages.
 //
 // Fetch blocks until at least one message is available (or ctx is done) and

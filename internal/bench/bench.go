@@ -623,7 +623,7 @@ func runPipeline(ctx context.Context, workers int, conn *kafkaio.Conn, sink pipe
 	done := make(chan error, workers)
 	for w := 0; w < workers; w++ {
 		// The service's default bound on a batch's bytes (--max-batch-bytes).
-		src := &CountingSource{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group, MaxBatchBytes: 8 << 20}, nil), Total: &committed, First: &first}
+		src := &CountingSource{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group, MaxBatchBytes: pipeline.DefaultMaxBatchBytes}, nil), Total: &committed, First: &first}
 		defer src.Close()
 		p := pipeline.New(pipeline.Config{BatchSize: batch, BatchWait: 5 * time.Millisecond, Topics: topics, Intakes: intakes, Originators: orgs},
 			src, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)
