@@ -266,12 +266,14 @@ func (d *Decider) split(msgs []Message) ([]workItem, []splitGroup) {
 
 // intakeOf is the intake of a topic: Config.Intakes names a topic, or
 // an Owned template (the intake of every originator's own topic it makes).
-func (d *Decider) intakeOf(topic string) Intake {
-	if in, ok := d.intakes[topic]; ok {
+func (d *Decider) intakeOf(topic string) Intake { return intakeFor(d.topics, d.intakes, topic) }
+
+func intakeFor(topics Topics, intakes map[string]Intake, topic string) Intake {
+	if in, ok := intakes[topic]; ok {
 		return in
 	}
-	if tmpl, _, ok := d.topics.owner(topic); ok {
-		return d.intakes[tmpl]
+	if tmpl, _, ok := topics.owner(topic); ok {
+		return intakes[tmpl]
 	}
 	return nil
 }

@@ -10,6 +10,30 @@ type Intake interface {
 	Split(m Message) Split
 }
 
+// A Counter is an Intake that tells, before splitting, about how many
+// claims a message holds: a Source bounds a batch by claims with it
+// (Weigher), so that --batch-size claims are a batch whichever format
+// they come in.
+type Counter interface {
+	Count(value []byte) int
+}
+
+// Weigher is the claims a message of topic holds for a Source that bounds
+// its batches by claims (kafkaio.SourceConfig.Weight): what the topic's
+// intake counts when it is a Counter (at least one), one for any other
+// message.
+func Weigher(topics Topics, intakes map[string]Intake) func(topic string, value []byte) int {
+	if len(intakes) == 0 {
+		return nil
+	}
+	return func(topic string, value []byte) int {
+		if c, ok := intakeFor(topics, intakes, topic).(Counter); ok {
+			return max(c.Count(value), 1)
+		}
+		return 1
+	}
+}
+
 // Split is what an intake made of one message.
 type Split struct {
 	// Claims are claim.v1 messages (Value), in input order; their position

@@ -36,3 +36,39 @@ func TestRequeueableReasons(t *testing.T) {
 		t.Errorf("the default requeue set %v (%v): want the fixable reasons, UNKNOWN_SENDER among them, and never MALFORMED or ORIGINATOR_MISMATCH", def, err)
 	}
 }
+
+// countingIntake holds as many claims as its message's bytes.
+type countingIntake struct{}
+
+func (countingIntake) Split(Message) Split    { return Split{} }
+func (countingIntake) Count(value []byte) int { return len(value) }
+
+// plainIntake counts nothing.
+type plainIntake struct{}
+
+func (plainIntake) Split(Message) Split { return Split{} }
+
+// TestWeigher: a message weighs what its topic's intake counts (an
+// originator's own topic by its template too, at least one), and one on
+// any other topic or with an intake that does not count.
+func TestWeigher(t *testing.T) {
+	if Weigher(Topics{}, nil) != nil {
+		t.Error("without intakes, a weigher")
+	}
+	topics := Topics{Owned: []string{"x12." + OriginatorPlaceholder + ".submitted"}}
+	w := Weigher(topics, map[string]Intake{"claims.x12": countingIntake{}, "x12." + OriginatorPlaceholder + ".submitted": countingIntake{}, "other": plainIntake{}})
+	for _, tc := range []struct {
+		topic, value string
+		want         int
+	}{
+		{"claims.x12", "12345", 5},
+		{"claims.x12", "", 1},
+		{"x12.ORIG-1.submitted", "123", 3},
+		{"claims.submitted", "12345", 1},
+		{"other", "12345", 1},
+	} {
+		if got := w(tc.topic, []byte(tc.value)); got != tc.want {
+			t.Errorf("%s %q: %d, want %d", tc.topic, tc.value, got, tc.want)
+		}
+	}
+}

@@ -622,8 +622,10 @@ func runPipeline(ctx context.Context, workers int, conn *kafkaio.Conn, sink pipe
 	defer cancel()
 	done := make(chan error, workers)
 	for w := 0; w < workers; w++ {
-		// The service's default bound on a batch's bytes (--max-batch-bytes).
-		src := &CountingSource{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group, MaxBatchBytes: pipeline.DefaultMaxBatchBytes}, nil), Total: &committed, First: &first}
+		// The service's default bound on a batch's bytes (--max-batch-bytes),
+		// and its bound on claims: an interchange counts its claims.
+		src := &CountingSource{Source: conn.NewSource(kafkaio.SourceConfig{Topic: topic, GroupID: group, MaxBatchBytes: pipeline.DefaultMaxBatchBytes,
+			Weight: pipeline.Weigher(topics, intakes)}, nil), Total: &committed, First: &first}
 		defer src.Close()
 		p := pipeline.New(pipeline.Config{BatchSize: batch, BatchWait: 5 * time.Millisecond, Topics: topics, Intakes: intakes, Originators: orgs},
 			src, sink, ledger, &ptr, claim.NewDecoder(claim.Limits{}), nil, nil)

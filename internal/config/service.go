@@ -459,7 +459,7 @@ var Settings = []Setting{
 	mk("codesets", "CLAIMSCREEN_CODESETS", "", "folder of code-set files; required without --database-url, which otherwise supplies the active releases", str(groupScreening, func(p parts) *string { return &p.screening.Codesets })),
 	mk("crosswalk", "CLAIMSCREEN_CROSSWALK", "", "crosswalk chart CSV file or folder", str(groupScreening, func(p parts) *string { return &p.screening.Crosswalk })),
 	mk("config", "CLAIMSCREEN_CONFIG", "", "configuration file (JSON): rules, limits, service", str(groupScreening, func(p parts) *string { return &p.screening.ConfigFile })),
-	mk("batch-size", "CLAIMSCREEN_BATCH_SIZE", "500", "most claims a batch", integer(groupConsumer, func(p parts) *int { return &p.consumer.BatchSize }, 1)),
+	mk("batch-size", "CLAIMSCREEN_BATCH_SIZE", "500", "most claims a batch (an X12 interchange counts as the claims it holds; a batch always takes at least one message)", integer(groupConsumer, func(p parts) *int { return &p.consumer.BatchSize }, 1)),
 	mk("batch-wait-ms", "CLAIMSCREEN_BATCH_WAIT_MS", "50", "longest wait to fill a batch, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.BatchWait })),
 	mk("shutdown-timeout-ms", "CLAIMSCREEN_SHUTDOWN_TIMEOUT_MS", "30000", "time to finish the batch in hand on SIGTERM, in milliseconds", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.ShutdownTimeout })),
 	mk("session-timeout-ms", "CLAIMSCREEN_SESSION_TIMEOUT_MS", "10000", "consumer group session timeout: how long the group waits for an instance that stopped answering before its partitions move, in milliseconds (the broker allows 6000 to 1800000 by default)", millis(groupConsumer, func(p parts) *time.Duration { return &p.consumer.SessionTimeout })),

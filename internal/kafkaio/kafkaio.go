@@ -260,6 +260,10 @@ type SourceConfig struct {
 	// MaxBatchBytes: a Fetch stops taking messages once their values add
 	// up to this many bytes (it always takes one); 0: no bound.
 	MaxBatchBytes int
+	// Weight is the claims a message holds (pipeline.Weigher): a Fetch of
+	// max takes messages until their weights add up to max. nil: one a
+	// message.
+	Weight func(topic string, value []byte) int
 	// SessionTimeout and RebalanceTimeout: kafka-go defaults when zero.
 	SessionTimeout   time.Duration
 	RebalanceTimeout time.Duration
@@ -274,6 +278,7 @@ const readerMaxWait = 2 * time.Second
 type Source struct {
 	log           *zap.Logger
 	maxBatchBytes int
+	weight        func(topic string, value []byte) int
 	rc            kafka.ReaderConfig
 	r             atomic.Pointer[kafka.Reader]
 
@@ -329,7 +334,7 @@ func (c *Conn) NewSource(cfg SourceConfig, log *zap.Logger) *Source {
 	if cfg.Topic != "" {
 		topics = []string{cfg.Topic}
 	}
-	s := &Source{log: log, maxBatchBytes: cfg.MaxBatchBytes, rc: rc, changed: make(chan struct{})}
+	s := &Source{log: log, maxBatchBytes: cfg.MaxBatchBytes, weight: cfg.Weight, rc: rc, changed: make(chan struct{})}
 	s.open(topics)
 	return s
 }
@@ -410,7 +415,8 @@ func (s *Source) reader(ctx context.Context) (*kafka.Reader, error) {
 }
 
 // Fetch implements pipeline.Source: it blocks for the first message, then
-// gathers up to max messages for at most wait.
+// gathers messages for at most wait, until they hold max claims (by
+// Weight: an X12 interchange counts its claims) or MaxBatchBytes.
 func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipeline.Message, error) {
 	var r *kafka.Reader
 	var m kafka.Message
@@ -443,16 +449,17 @@ func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipe
 		}
 	}
 	out := []pipeline.Message{fromKafka(m)}
-	size := len(m.Value)
+	size, claims := len(m.Value), s.weigh(m)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	for len(out) < max && (s.maxBatchBytes <= 0 || size < s.maxBatchBytes) {
+	for claims < max && (s.maxBatchBytes <= 0 || size < s.maxBatchBytes) {
 		m, err := r.FetchMessage(wctx)
 		if err != nil {
 			break // the wait is over, or shutdown: hand over what we have
 		}
 		out = append(out, fromKafka(m))
 		size += len(m.Value)
+		claims += s.weigh(m)
 	}
 	s.mu.Lock()
 	if s.inflight == 0 {
@@ -461,6 +468,14 @@ func (s *Source) Fetch(ctx context.Context, max int, wait time.Duration) ([]pipe
 	s.inflight++
 	s.mu.Unlock()
 	return out, nil
+}
+
+// weigh is the claims m holds by the Weight function, one without.
+func (s *Source) weigh(m kafka.Message) int {
+	if s.weight == nil {
+		return 1
+	}
+	return s.weight(m.Topic, m.Value)
 }
 
 func isClosed(c chan struct{}) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,50 @@ func TestFetchBoundedByBytes(t *testing.T) {
 	}
 	if fmt.Sprint(sizes) != "[3 3 3 1]" {
 		t.Errorf("batches of %v messages, want [3 3 3 1]", sizes)
+	}
+}
+
+// A Fetch of max claims stops taking messages once their weights (the
+// claims each holds) reach max, and always takes one: messages of 400,
+// 400, 300, 900 and 50 claims fetched 1,000 at a time come as [400 400
+// 300] (the third passes the bound), [900 50], never by their count.
+func TestFetchBoundedByClaims(t *testing.T) {
+	c := embedded(t)
+	ctx := context.Background()
+	topic := uniq("t-claims")
+	if _, err := c.CreateTopics(ctx, []string{topic}, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	sink := c.NewSink(SinkConfig{})
+	defer sink.Close()
+	var outs []pipeline.Output
+	for i, n := range []int{400, 400, 300, 900, 50} {
+		outs = append(outs, pipeline.Output{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(fmt.Sprint(n))})
+	}
+	if err := sink.Write(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	weight := func(topic string, value []byte) int {
+		n, _ := strconv.Atoi(string(value))
+		return n
+	}
+	src := c.NewSource(SourceConfig{Topic: topic, GroupID: uniq("g"), Weight: weight}, nil)
+	defer src.Close()
+	var batches [][]string
+	for got := 0; got < 5; {
+		msgs, err := src.Fetch(ctx, 1000, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []string
+		for _, m := range msgs {
+			b = append(b, string(m.Value))
+		}
+		batches = append(batches, b)
+		got += len(msgs)
+	}
+	if fmt.Sprint(batches) != "[[400 400 300] [900 50]]" {
+		t.Errorf("batches %v, want [[400 400 300] [900 50]]", batches)
 	}
 }
 

@@ -162,7 +162,7 @@ func (svc *Service) start(ctx context.Context, ref *refdata.Reference) error {
 		}
 	}
 	svc.src = svc.conn.NewSource(kafkaio.SourceConfig{Topics: inputs, GroupID: cfg.Consumer.GroupID, SessionTimeout: cfg.Consumer.SessionTimeout, MaxBytes: maxBytes,
-		MaxBatchBytes: cfg.Consumer.MaxBatchBytes}, svc.log.Named("kafka"))
+		MaxBatchBytes: cfg.Consumer.MaxBatchBytes, Weight: pipeline.Weigher(ptopics, intakes)}, svc.log.Named("kafka"))
 	svc.sink = svc.conn.NewSink(kafkaio.SinkConfig{MaxMessageBytes: maxBytes, Compression: cfg.Kafka.Compression})
 	svc.ledger = mem.NewLedger()
 	if svc.pool != nil {

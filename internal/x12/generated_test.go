@@ -165,3 +165,29 @@ func BenchmarkAcks(b *testing.B) {
 		Ack277CA(ic, g, g.Sets[0], statuses, at)
 	})
 }
+
+// TestCountClaims: the estimate a batch is sized by counts every CLM of
+// the generated interchange, with line breaks between segments and a
+// byte-order mark, and nothing in what is not an interchange or in an
+// element that ends in CLM.
+func TestCountClaims(t *testing.T) {
+	data, _ := generated(t, 300)
+	broken := bytes.ReplaceAll(data, []byte("~"), []byte("~\r\n"))
+	twice := append(append([]byte("\xef\xbb\xbf\n"), data...), data...)
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want int
+	}{
+		{"generated", data, 300},
+		{"line breaks", broken, 300},
+		{"BOM and two interchanges", twice, 600},
+		{"an element ending in CLM", []byte(isa("000000401", '*', ':', '~') + "GS*HC*A*B*20250101*0000*1*X*005010X222A1~ST*837*1~NM1*IL*1*XCLM*A~CLM*1*10~SE*4*1~GE*1*1~IEA*1*000000401~"), 1},
+		{"claim.v1", []byte(`{"claim_id":"CLM*1"}`), 0},
+		{"empty", nil, 0},
+	} {
+		if got := CountClaims(tc.in); got != tc.want {
+			t.Errorf("%s: %d claims, want %d", tc.name, got, tc.want)
+		}
+	}
+}

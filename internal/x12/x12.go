@@ -181,6 +181,32 @@ func Looks(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("ISA"))
 }
 
+// CountClaims is about how many claims (CLM segments) data holds, found
+// without reading it: the CLM ids after a segment terminator or a line
+// break, with the first interchange's separators. It is an estimate for
+// sizing batches (an interchange with other separators later is counted
+// by the first one's); 0 when data does not start with an ISA.
+func CountClaims(data []byte) int {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if len(data) < isaLen || !bytes.HasPrefix(data, []byte("ISA")) {
+		return 0
+	}
+	term := data[isaLen-1]
+	clm := []byte{'C', 'L', 'M', data[3]}
+	n := 0
+	for i := isaLen; ; {
+		j := bytes.Index(data[i:], clm)
+		if j < 0 {
+			return n
+		}
+		if c := data[i+j-1]; c == term || isSpace(c) {
+			n++
+		}
+		i += j + len(clm)
+	}
+}
+
 // Error is input that is not an interchange at all: nothing can be
 // acknowledged for it (the caller dead-letters it).
 type Error struct {

@@ -151,6 +151,11 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 	}}
 }
 
+// Count is about how many claims an interchange holds (x12.CountClaims),
+// for the Source to bound a batch by claims: it makes Intake a
+// pipeline.Counter.
+func (in *Intake) Count(value []byte) int { return x12.CountClaims(value) }
+
 // StatusOf is what the 277CA says of a claim's decision: accepted (held
 // claims too, pending with their reason), or rejected with the 277CA
 // statuses of its rejecting findings (with the rule table's entity, A7:255:QC;
