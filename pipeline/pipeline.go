@@ -45,7 +45,8 @@ const DefaultMaxBatchBytes = 2 << 20
 // Source gives batches of input messages.
 //
 // Fetch blocks until at least one message is available (or ctx is done) and
-// then gathers up to max messages for at most wait. Commit marks msgs (and
+// then gathers messages holding up to max claims (one a message, unless
+// the Source weighs them: Weigher) for at most wait. Commit marks msgs (and
 // everything before them in their partitions) done; it is called only after
 // every output of msgs was acknowledged and recorded. A Source is used by one
 // goroutine at a time.
