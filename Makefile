@@ -97,10 +97,13 @@ lint:
 # HCPCS file of ../shared/data, which rewrites its section of
 # docs/benchmarks.md: the ledger in a database of its own
 # (claimscreen_bench, made here), the embedded broker and memory ledger
-# beside it (--embedded), and the top of the pipeline's CPU profile.
+# beside it (--embedded), the X12 intake's run (c) (--x12; the X12 Go
+# benchmarks before it, one core each), and the top of the pipeline's CPU
+# profile.
 BENCH_CLAIMS ?= 200000
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/screening
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/x12
 	@set -e; rm -rf bin/bench-codesets; mkdir -p bin/bench-codesets; \
 	data=$${CLAIMSCREEN_SHARED_DATA:-../shared/data}; \
 	if [ -d "$$data/icd10cm" ]; then \
@@ -113,7 +116,7 @@ bench: build
 	psql "$$DATABASE_URL" -tAc "SELECT 1 FROM pg_database WHERE datname = 'claimscreen_bench'" | grep -q 1 || \
 		psql "$$DATABASE_URL" -qc "CREATE DATABASE claimscreen_bench"; \
 	bench_db=$$(echo "$$DATABASE_URL" | sed -E 's|/[^/?]*([?]\|$$)|/claimscreen_bench\1|'); \
-	./$(BIN) bench --claims $(BENCH_CLAIMS) --codesets bin/bench-codesets --database-url "$$bench_db" --embedded \
+	./$(BIN) bench --claims $(BENCH_CLAIMS) --codesets bin/bench-codesets --database-url "$$bench_db" --embedded --x12 \
 		--cpuprofile bin/bench-pipeline.pprof \
 		--broker-label "Apache Kafka 4.1.1 (deploy/local), PostgreSQL 15" --markdown docs/benchmarks.md; \
 	DATABASE_URL="$$bench_db" $(GO) test -run '^$$' -bench EndToEndKafka -benchtime 1x -count 3 ./internal/service
