@@ -180,8 +180,8 @@ func StatusOf(c x12.Claim, r pipeline.Result) x12.ClaimStatus {
 			}
 		}
 	default:
-		seen := map[string]bool{}
-		lines := map[int]int{} // claim line → its place in st.Lines
+		// A claim's codes and lines with findings are a handful: looked
+		// up in the slices themselves, without a map a claim.
 		for _, fd := range d.Findings {
 			if fd.Severity != rule.Reject || fd.X12 == "" {
 				continue
@@ -191,16 +191,14 @@ func StatusOf(c x12.Claim, r pipeline.Result) x12.ClaimStatus {
 			if spec != nil && spec.X12Entity != "" {
 				code += ":" + spec.X12Entity // STC01-3, the entity it concerns
 			}
-			if !seen[code] {
-				seen[code] = true
+			if !contains(st.Codes, code) {
 				st.Codes = append(st.Codes, code)
 			}
 			// A line's own finding is reported on the line too (2220D).
 			if spec != nil && spec.X12Line && fd.Line > 0 && fd.Line <= len(c.Lines) {
-				i, ok := lines[fd.Line]
-				if !ok {
+				i := slices.IndexFunc(st.Lines, func(l x12.LineStatus) bool { return l.Index == fd.Line-1 })
+				if i < 0 {
 					i = len(st.Lines)
-					lines[fd.Line] = i
 					st.Lines = append(st.Lines, x12.LineStatus{Index: fd.Line - 1})
 				}
 				if ls := &st.Lines[i]; len(ls.Codes) < 3 && !contains(ls.Codes, code) {
