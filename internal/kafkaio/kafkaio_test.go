@@ -168,25 +168,37 @@ func TestIdleSourceIsQuiet(t *testing.T) {
 	}
 }
 
+// topicOf is a new one-partition topic named from prefix holding values,
+// in order.
+func topicOf(t *testing.T, c *Conn, prefix string, values [][]byte) string {
+	ctx := context.Background()
+	topic := uniq(prefix)
+	if _, err := c.CreateTopics(ctx, []string{topic}, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	sink := c.NewSink(SinkConfig{})
+	defer sink.Close()
+	outs := make([]pipeline.Output, len(values))
+	for i, v := range values {
+		outs[i] = pipeline.Output{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: v}
+	}
+	if err := sink.Write(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	return topic
+}
+
 // A Fetch stops taking messages once their bytes reach MaxBatchBytes, and
 // always takes one: ten 100 KB messages with a 250 KB bound come three at
 // a time (the third passes the bound), then the last one alone.
 func TestFetchBoundedByBytes(t *testing.T) {
 	c := embedded(t)
 	ctx := context.Background()
-	topic := uniq("t-bytes")
-	if _, err := c.CreateTopics(ctx, []string{topic}, 1, 1); err != nil {
-		t.Fatal(err)
+	values := make([][]byte, 10)
+	for i := range values {
+		values[i] = make([]byte, 100_000)
 	}
-	sink := c.NewSink(SinkConfig{})
-	defer sink.Close()
-	var outs []pipeline.Output
-	for i := 0; i < 10; i++ {
-		outs = append(outs, pipeline.Output{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: make([]byte, 100_000)})
-	}
-	if err := sink.Write(ctx, outs); err != nil {
-		t.Fatal(err)
-	}
+	topic := topicOf(t, c, "t-bytes", values)
 	src := c.NewSource(SourceConfig{Topic: topic, GroupID: uniq("g"), MaxBatchBytes: 250_000}, nil)
 	defer src.Close()
 	var sizes []int
@@ -210,19 +222,11 @@ func TestFetchBoundedByBytes(t *testing.T) {
 func TestFetchBoundedByClaims(t *testing.T) {
 	c := embedded(t)
 	ctx := context.Background()
-	topic := uniq("t-claims")
-	if _, err := c.CreateTopics(ctx, []string{topic}, 1, 1); err != nil {
-		t.Fatal(err)
+	var values [][]byte
+	for _, n := range []int{400, 400, 300, 900, 50} {
+		values = append(values, []byte(fmt.Sprint(n)))
 	}
-	sink := c.NewSink(SinkConfig{})
-	defer sink.Close()
-	var outs []pipeline.Output
-	for i, n := range []int{400, 400, 300, 900, 50} {
-		outs = append(outs, pipeline.Output{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(fmt.Sprint(n))})
-	}
-	if err := sink.Write(ctx, outs); err != nil {
-		t.Fatal(err)
-	}
+	topic := topicOf(t, c, "t-claims", values)
 	weight := func(topic string, value []byte) int {
 		n, _ := strconv.Atoi(string(value))
 		return n

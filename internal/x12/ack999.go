@@ -147,14 +147,14 @@ func newWriter(ic *Interchange, g *Group, functional, version string, size int) 
 	sep := replySeparators(ic.Separators)
 	w := &writer{ic: ic, sep: sep, term: replyTerm(sep)}
 	var isa strings.Builder
-	term := replyISA(&isa, ic, w.sep)
+	replyISA(&isa, ic, w.sep) // its terminator is w.term
 	gs := []string{"GS", functional, g.Receiver, g.Sender, g.GS.E(4), g.GS.E(5), g.Control, "X", version}
 	for i := range gs {
 		gs[i] = w.sep.text(gs[i])
 	}
 	w.body = make([]byte, 0, isa.Len()+size+256)
 	w.body = append(w.body, isa.String()...)
-	w.body = append(append(w.body, strings.Join(gs, sepString(w.sep.Element))...), term...)
+	w.body = append(append(w.body, strings.Join(gs, sepString(w.sep.Element))...), w.term...)
 	return w
 }
 

@@ -175,10 +175,11 @@ const (
 
 // Looks reports whether data is an X12 interchange: ISA after an optional
 // byte-order mark and white space.
-func Looks(data []byte) bool {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	data = bytes.TrimLeft(data, " \t\r\n")
-	return bytes.HasPrefix(data, []byte("ISA"))
+func Looks(data []byte) bool { return bytes.HasPrefix(skipLead(data), []byte("ISA")) }
+
+// skipLead is data after an optional byte-order mark and white space.
+func skipLead(data []byte) []byte {
+	return bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
 }
 
 // CountClaims is about how many claims (CLM segments) data holds, found
@@ -187,9 +188,8 @@ func Looks(data []byte) bool {
 // sizing batches (an interchange with other separators later is counted
 // by the first one's); 0 when data does not start with an ISA.
 func CountClaims(data []byte) int {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	data = bytes.TrimLeft(data, " \t\r\n")
-	if len(data) < isaLen || !bytes.HasPrefix(data, []byte("ISA")) {
+	data = skipLead(data)
+	if len(data) < isaLen || !Looks(data) {
 		return 0
 	}
 	term := data[isaLen-1]

@@ -113,10 +113,9 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 					c := &claims[i][j]
 					k := len(text)
 					text = append(append(append(text, originator...), '/'), c.ClaimID...)
-					key := text[k:len(text):len(text)]
+					key := text[k:len(text):len(text)] // capped: later appends never reach it
 					k = len(text)
-					text = append(append(append(append(append(append(append(text, "x12:"...), c.Interchange...), '/'), c.Group...), '/'), c.Set...), '/')
-					text = strconv.AppendInt(text, int64(c.Position), 10)
+					text = appendSource(text, c)
 					source := text[k:len(text):len(text)]
 					h := len(headers)
 					headers = append(append(headers, m.Headers...), pipeline.Header{Key: pipeline.HeaderSource, Value: source})
@@ -149,6 +148,15 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 		}
 		return acks
 	}}
+}
+
+// appendSource appends a claim's source header:
+// x12:ISA13/GS06/ST02/its position among the set's claims.
+func appendSource(b []byte, c *x12.Claim) []byte {
+	for _, part := range [...]string{"x12:", c.Interchange, "/", c.Group, "/", c.Set, "/"} {
+		b = append(b, part...)
+	}
+	return strconv.AppendInt(b, int64(c.Position), 10)
 }
 
 // Count is about how many claims an interchange holds (x12.CountClaims),
