@@ -321,7 +321,14 @@ func mismatch(topic, owner, named string) string {
 
 // decode turns a message into a claim, or dead-letters it.
 func (d *Decider) decode(it *item) bool {
-	c, fs, err := d.dec.Decode(it.msg.Value, it.msg.Time)
+	var c *claim.Claim
+	var fs []rule.Finding
+	var err error
+	if it.msg.Text != nil { // an intake's claim
+		c, fs, err = d.dec.DecodeText(it.msg.Text, it.msg.Value, it.msg.Time)
+	} else {
+		c, fs, err = d.dec.Decode(it.msg.Value, it.msg.Time)
+	}
 	if err != nil {
 		reason, detail := ReasonMalformed, err.Error()
 		var de *claim.DecodeError

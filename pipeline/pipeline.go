@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/claimscreen/claimscreen/internal/claim"
 	"github.com/claimscreen/claimscreen/internal/screening"
 )
 
@@ -23,6 +24,10 @@ type Message struct {
 	Value     []byte
 	Headers   []Header
 	Time      time.Time
+	// Text, set by an intake, is the claim.v1 Value was written from: the
+	// decide step reads it rather than Value, with the same result
+	// (claim.Decoder.DecodeText).
+	Text *claim.Text
 }
 
 // Output is one message to publish. Topic is set by the router.

@@ -327,7 +327,7 @@ func (f *Screener) StreamX12(ctx context.Context, name string, data []byte, iden
 						f.pending = append(f.pending, pendingLine{d: screening.DeadLetter(c.ClaimID, originator, pipeline.ReasonX12Rejected,
 							fmt.Sprintf("transaction set %s (interchange %s, group %s) is rejected: %s", r.Set.Control, ic.Control, g.Control, why))})
 					} else {
-						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: c.JSON, Offset: int64(f.lines), Time: now}})
+						f.pending = append(f.pending, pendingLine{msg: &pipeline.Message{Value: c.JSON, Text: c.Text, Offset: int64(f.lines), Time: now}})
 					}
 				}
 				decided, err := f.flush(ctx, enc)

@@ -7,12 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/claimscreen/claimscreen/internal/jsonw"
+	"github.com/claimscreen/claimscreen/internal/claim"
 )
 
 // Claim is one CLM of an 837 mapped onto claim.v1, and where it stood.
 type Claim struct {
 	JSON []byte // claim.v1 (originator_id as Claims was given it)
+	// Text is the claim.v1 as the strings JSON was written from, for the
+	// decoder to read without reading JSON again (claim.Decoder.DecodeText).
+	Text *claim.Text
 	// Source: ISA13, GS06, ST02 and the CLM's place among the set's claims
 	// (1-based), for review.v1 and the 277CA.
 	Interchange, Group, Set string
@@ -43,53 +46,6 @@ type Line struct {
 	Charge, Units        string
 	Control              string // REF*6R, the line item control number
 	From, Through        string // DTP*472, CCYYMMDD
-}
-
-// claimV1 is the claim.v1 the mapping writes (docs/x12.md has the table).
-type claimV1 struct {
-	ClaimID         string     `json:"claim_id"`
-	OriginatorID    string     `json:"originator_id"`
-	Frequency       string     `json:"frequency,omitempty"`
-	Form            string     `json:"form"`
-	ReceivedAt      string     `json:"received_at,omitempty"`
-	Patient         *patientV1 `json:"patient,omitempty"`
-	PlaceOfService  string     `json:"place_of_service,omitempty"`
-	BillType        string     `json:"bill_type,omitempty"`
-	StatementPeriod *periodV1  `json:"statement_period,omitempty"`
-	Diagnoses       []dxV1     `json:"diagnoses"`
-	Lines           []lineV1   `json:"lines"`
-	TotalCharge     string     `json:"total_charge,omitempty"`
-}
-
-type patientV1 struct {
-	MemberID  string `json:"member_id,omitempty"`
-	BirthDate string `json:"birth_date,omitempty"`
-	Sex       string `json:"sex,omitempty"`
-}
-
-type periodV1 struct {
-	From    string `json:"from,omitempty"`
-	Through string `json:"through,omitempty"`
-}
-
-type dxV1 struct {
-	Code   string `json:"code"`
-	System string `json:"system"`
-}
-
-type lineV1 struct {
-	Number         int         `json:"number"`
-	Procedure      procedureV1 `json:"procedure"`
-	ServiceDate    string      `json:"service_date,omitempty"`
-	Units          json.Number `json:"units,omitempty"`
-	Charge         string      `json:"charge,omitempty"`
-	PlaceOfService string      `json:"place_of_service,omitempty"`
-	Pointers       []int       `json:"diagnosis_pointers,omitempty"`
-}
-
-type procedureV1 struct {
-	Code      string   `json:"code"`
-	Modifiers []string `json:"modifiers,omitempty"`
 }
 
 // HierarchyError is an HL tree the mapping refuses: the transaction set is
@@ -146,8 +102,14 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 	}
 	out := make([]Claim, 0, nCLM)
 	sent := window[Line]{buf: make([]Line, 0, nLX)}
-	var dxScratch []dxV1
-	var lineScratch []lineV1
+	// Each claim's claim.Text is kept (the decider reads it): the Texts,
+	// patients and periods of the set are one slice each, their
+	// diagnoses and lines runs of one.
+	texts := make([]claim.Text, nCLM)
+	patients := make([]claim.TextPatient, nCLM)
+	periods := make([]claim.TextPeriod, nCLM)
+	dxRuns := window[claim.Dx]{buf: make([]claim.Dx, 0, 4*nCLM)}
+	lineRuns := window[claim.TextLine]{buf: make([]claim.TextLine, 0, nLX)}
 	// A composite's components are read into comps, reused: what is kept
 	// of them is strings (substrings of the input) or copied (nonEmpty).
 	var comps [24]string
@@ -168,16 +130,11 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 		lastDate, lastISO = s, v
 		return v
 	}
-	// The claim, its patient and period and the line being read are built
-	// in these, reused claim after claim (each claim's JSON is written out
-	// before the next one starts): no allocation a claim or a line.
-	var claimBuf claimV1
-	var patientBuf patientV1
-	var periodBuf periodV1
-	var lineBuf lineV1
-	var cur *claimV1
+	// The line being read is built in lineBuf, reused line after line.
+	var lineBuf claim.TextLine
+	var cur *claim.Text
 	var curProblems []string
-	var line *lineV1
+	var line *claim.TextLine
 	var lines []Line // the current claim's, as sent
 	// arena holds the claims' JSON, one after the other, in chunks of 256
 	// KB: a few allocations for the set rather than one or more a claim.
@@ -203,18 +160,13 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 			cur.Lines = append(cur.Lines, *line)
 			line = nil
 		}
-		if cur.Diagnoses == nil {
-			cur.Diagnoses = []dxV1{}
-		}
-		if cur.Lines == nil {
-			cur.Lines = []lineV1{}
-		}
+		cur.Diagnoses, cur.Lines = dxRuns.done(cur.Diagnoses), lineRuns.done(cur.Lines)
 		// The patient: the patient level when there is one (2000C), else
 		// the subscriber (2000B).
 		for h := level; h != nil; h = h.up {
 			if h.level == "23" || h.level == "22" {
-				patientBuf = patientV1{MemberID: h.member, BirthDate: h.birth, Sex: h.sex}
-				cur.Patient = &patientBuf
+				cur.Patient = &patients[len(out)]
+				*cur.Patient = claim.TextPatient{MemberID: h.member, BirthDate: h.birth, Sex: h.sex}
 				if h.level == "23" && cur.Patient.MemberID == "" && h.up != nil {
 					cur.Patient.MemberID = h.up.member
 				}
@@ -225,10 +177,9 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 			arena = make([]byte, 0, 256*1024) // a new chunk; the claims in the old one keep it
 		}
 		start := len(arena)
-		arena = cur.appendJSON(arena)
+		arena = cur.AppendJSON(arena)
 		b := arena[start:len(arena):len(arena)] // its own bytes: later appends never reach them
-		dxScratch, lineScratch = cur.Diagnoses[:0], cur.Lines[:0]
-		c := Claim{JSON: b, Interchange: ic.Control, Group: g.Control, Set: s.Control, Position: len(out) + 1, ClaimID: cur.ClaimID, Problems: curProblems,
+		c := Claim{JSON: b, Text: cur, Interchange: ic.Control, Group: g.Control, Set: s.Control, Position: len(out) + 1, ClaimID: cur.ClaimID, Problems: curProblems,
 			Charge: cur.TotalCharge, BillType: cur.BillType, SubmitterName: submitter, SubmitterID: submitterID, Trace: trace, Lines: sent.done(lines)}
 		lines = nil
 		if cur.StatementPeriod != nil {
@@ -318,8 +269,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 		case "CLM":
 			finish()
 			inCOB = false
-			claimBuf = claimV1{ClaimID: seg.E(1), OriginatorID: originator, Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxScratch[:0], Lines: lineScratch[:0]}
-			cur = &claimBuf
+			cur = &texts[len(out)]
+			*cur = claim.Text{ClaimID: seg.E(1), OriginatorID: originator, Form: form, TotalCharge: seg.E(2), ReceivedAt: receivedAt, Diagnoses: dxRuns.open(), Lines: lineRuns.open()}
 			lines = sent.open()
 			c5 := components(seg, 5)
 			if len(c5) > 0 {
@@ -348,9 +299,9 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 				}
 				switch c[0] {
 				case "ABK", "ABF":
-					cur.Diagnoses = append(cur.Diagnoses, dxV1{c[1], "ICD-10-CM"})
+					cur.Diagnoses = append(cur.Diagnoses, claim.Dx{Code: c[1], System: claim.ICD10CM})
 				case "BK", "BF":
-					cur.Diagnoses = append(cur.Diagnoses, dxV1{c[1], "ICD-9-CM"})
+					cur.Diagnoses = append(cur.Diagnoses, claim.Dx{Code: c[1], System: claim.ICD9CM})
 				default:
 					// ABJ admitting, APR reason for visit, ABN external
 					// cause, BBR/BBQ procedures, BH/BI/BE/BG occurrence,
@@ -364,8 +315,8 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 			switch seg.E(1) {
 			case "434": // statement period
 				from, through := dates(seg.E(2), seg.E(3), iso)
-				periodBuf = periodV1{From: from, Through: through}
-				cur.StatementPeriod = &periodBuf
+				cur.StatementPeriod = &periods[len(out)]
+				*cur.StatementPeriod = claim.TextPeriod{From: from, Through: through}
 			case "472": // service date
 				if line != nil {
 					line.ServiceDate, _ = dates(seg.E(2), seg.E(3), iso)
@@ -387,7 +338,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 				cur.Lines = append(cur.Lines, *line)
 			}
 			n, _ := strconv.Atoi(seg.E(1))
-			lineBuf = lineV1{Number: n}
+			lineBuf = claim.TextLine{Number: n}
 			line = &lineBuf
 			lines = append(lines, Line{})
 		case "REF":
@@ -401,7 +352,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 			p := components(seg, 1)
 			src := &lines[len(lines)-1]
 			if len(p) > 1 {
-				line.Procedure = procedureV1{Code: p[1], Modifiers: nonEmpty(p[2:])}
+				line.Procedure = claim.TextProcedure{Code: p[1], Modifiers: nonEmpty(p[2:])}
 				src.Qualifier, src.Procedure, src.Modifiers = p[0], p[1], line.Procedure.Modifiers
 			}
 			line.Charge, line.Units, line.PlaceOfService = seg.E(2), json.Number(units(seg.E(4))), seg.E(5)
@@ -419,7 +370,7 @@ func Claims(ic *Interchange, g *Group, s *Set, received time.Time, originator st
 			src := &lines[len(lines)-1]
 			src.Revenue, src.Charge, src.Units = seg.E(1), seg.E(3), seg.E(5)
 			if len(p) > 1 {
-				line.Procedure = procedureV1{Code: p[1], Modifiers: nonEmpty(p[2:])}
+				line.Procedure = claim.TextProcedure{Code: p[1], Modifiers: nonEmpty(p[2:])}
 				src.Qualifier, src.Procedure, src.Modifiers = p[0], p[1], line.Procedure.Modifiers
 			} else {
 				curProblems = append(curProblems, fmt.Sprintf("line %d: SV2 has no procedure (revenue code %s only)", line.Number, seg.E(1)))
@@ -465,65 +416,6 @@ func units(s string) string {
 		return ""
 	}
 	return s
-}
-
-// appendJSON writes the claim as encoding/json would, byte for byte
-// (TestClaimJSONIsEncodingJSONs), without reflection.
-func (c *claimV1) appendJSON(b []byte) []byte {
-	str := func(b []byte, name, v string, first, omitEmpty bool) []byte {
-		if omitEmpty && v == "" {
-			return b
-		}
-		b = jsonw.Field(b, name, first)
-		return jsonw.String(b, v)
-	}
-	b = append(b, '{')
-	b = str(b, "claim_id", c.ClaimID, true, false)
-	b = str(b, "originator_id", c.OriginatorID, false, false)
-	b = str(b, "frequency", c.Frequency, false, true)
-	b = str(b, "form", c.Form, false, false)
-	b = str(b, "received_at", c.ReceivedAt, false, true)
-	if p := c.Patient; p != nil {
-		b = append(jsonw.Field(b, "patient", false), '{')
-		n := len(b)
-		b = str(b, "member_id", p.MemberID, true, true)
-		b = str(b, "birth_date", p.BirthDate, len(b) == n, true)
-		b = str(b, "sex", p.Sex, len(b) == n, true)
-		b = append(b, '}')
-	}
-	b = str(b, "place_of_service", c.PlaceOfService, false, true)
-	b = str(b, "bill_type", c.BillType, false, true)
-	if p := c.StatementPeriod; p != nil {
-		b = append(jsonw.Field(b, "statement_period", false), '{')
-		n := len(b)
-		b = str(b, "from", p.From, true, true)
-		b = str(b, "through", p.Through, len(b) == n, true)
-		b = append(b, '}')
-	}
-	b = jsonw.Array(jsonw.Field(b, "diagnoses", false), c.Diagnoses, func(b []byte, d *dxV1) []byte {
-		return append(str(str(append(b, '{'), "code", d.Code, true, false), "system", d.System, false, false), '}')
-	})
-	b = jsonw.Array(jsonw.Field(b, "lines", false), c.Lines, func(b []byte, l *lineV1) []byte {
-		b = jsonw.Int(jsonw.Field(append(b, '{'), "number", true), l.Number)
-		b = append(jsonw.Field(b, "procedure", false), '{')
-		b = str(b, "code", l.Procedure.Code, true, false)
-		if len(l.Procedure.Modifiers) > 0 {
-			b = jsonw.Strings(jsonw.Field(b, "modifiers", false), l.Procedure.Modifiers)
-		}
-		b = append(b, '}')
-		b = str(b, "service_date", l.ServiceDate, false, true)
-		if l.Units != "" {
-			b = append(jsonw.Field(b, "units", false), l.Units...)
-		}
-		b = str(b, "charge", l.Charge, false, true)
-		b = str(b, "place_of_service", l.PlaceOfService, false, true)
-		if len(l.Pointers) > 0 {
-			b = jsonw.Ints(jsonw.Field(b, "diagnosis_pointers", false), l.Pointers)
-		}
-		return append(b, '}')
-	})
-	b = str(b, "total_charge", c.TotalCharge, false, true)
-	return append(b, '}')
 }
 
 func nonEmpty(xs []string) []string {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -260,29 +263,16 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
+var fuzzDecoder = claim.NewDecoder(claim.Limits{})
+
 // FuzzParse: any input is read or refused, never a panic; what maps is
-// JSON the claim decoder reads.
+// JSON the claim decoder reads, as it reads the claim's Text.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(interchange("000000104")))
 	f.Add([]byte(isa("000000105", '|', '>', '\n') + "GS|HC|A|B|20250101|0000|1|X|005010X223A2\nST|837|1\nCLM|X|1|||13>A>1\nSE|3|1\nGE|1|1\nIEA|1|000000105\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ics, err := Parse(data)
-		if err != nil {
-			return
-		}
-		for _, ic := range ics {
-			for _, g := range ic.Groups {
-				for _, s := range g.Sets {
-					cs, _ := Claims(ic, g, s, time.Time{}, "")
-					for _, c := range cs {
-						if !json.Valid(c.JSON) {
-							t.Fatalf("invalid JSON: %s", c.JSON)
-						}
-						claim.Decode(c.JSON, time.Now())
-					}
-				}
-			}
-		}
+		// The JSON is its Text's, and decodes as the Text does.
+		decodesAsJSON(t, fuzzDecoder, data)
 	})
 }
 
@@ -356,43 +346,78 @@ func FuzzAcks(f *testing.F) {
 	})
 }
 
-// The claim.v1 the mapping writes is what encoding/json writes of the same
-// claim, byte for byte: generated claims, a patient with only some fields,
-// a statement period, odd strings.
-func TestClaimJSONIsEncodingJSONs(t *testing.T) {
-	check := func(c *claimV1) {
-		t.Helper()
-		want, err := json.Marshal(c)
+// The claim.v1 the mapping writes is its claim.Text's (what encoding/json
+// writes of it, TestTextJSONIsEncodingJSONs), and the decoder reads the
+// Text as it reads that JSON: for every 837 of the shared samples, the
+// repository's samples, their mutants and generated claims, which are
+// clean and read without their JSON.
+func TestTextDecodesAsJSON(t *testing.T) {
+	fsys := testenv.SharedFS(t)
+	files, err := fs.Glob(fsys, "x12/*/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string][]byte{}
+	for _, file := range files {
+		if docs[file], err = fs.ReadFile(fsys, file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"837p-sample.txt", "837i-sample.txt"} {
+		doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "internal", "samples", "x12", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.appendJSON(nil); !bytes.Equal(got, want) {
-			t.Fatalf("\n got %s\nwant %s", got, want)
-		}
+		docs[name], docs[name+" mutants"] = doc, []byte(mutants(string(doc), 150, 7))
 	}
-	check(&claimV1{})
-	check(&claimV1{ClaimID: "A<&>\"\\\x01é\u2028", Form: "institutional", Patient: &patientV1{Sex: "F"}, StatementPeriod: &periodV1{Through: "2025-01-02"},
-		Diagnoses: []dxV1{}, Lines: []lineV1{{Number: 1, Units: "1.5", Pointers: []int{1, 2}, Procedure: procedureV1{Code: "99213", Modifiers: []string{"25", "59"}}}}})
-	check(&claimV1{Patient: &patientV1{BirthDate: "2000-01-01"}, StatementPeriod: &periodV1{From: "2025-01-01"}, Lines: []lineV1{{}, {Charge: "1", PlaceOfService: "11", ServiceDate: "2025-01-01"}}})
-	data, _ := generated(t, 300)
-	ics, err := Parse(data)
+	gen, _ := generated(t, 300)
+	docs["generated"] = gen
+	dec := claim.NewDecoder(claim.Limits{})
+	total, built := 0, map[string]int{}
+	for name, doc := range docs {
+		n, b := decodesAsJSON(t, dec, doc)
+		total += n
+		built[name] += b
+	}
+	t.Logf("%d claims compared; read from their Text: %v", total, built)
+	if total < 1000 || built["generated"] != 300 || built["837p-sample.txt"] == 0 {
+		t.Fatalf("%d claims compared; read from their Text: %v", total, built)
+	}
+}
+
+// decodesAsJSON fails the test when a claim mapped from doc decodes from
+// its Text otherwise than from its JSON, or when its JSON is not its
+// Text's; it returns how many claims it compared and how many were read
+// from their Text alone.
+func decodesAsJSON(t testing.TB, dec *claim.Decoder, doc []byte) (n, built int) {
+	t.Helper()
+	ics, err := Parse(doc)
 	if err != nil {
-		t.Fatal(err)
+		return 0, 0
 	}
-	cs, err := Claims(ics[0], ics[0].Groups[0], ics[0].Groups[0].Sets[0], time.Time{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		var v claimV1
-		if err := json.Unmarshal(c.JSON, &v); err != nil {
-			t.Fatal(err)
+	at := time.Date(2025, 11, 20, 9, 0, 0, 0, time.UTC)
+	for _, ic := range ics {
+		for _, g := range ic.Groups {
+			for _, s := range g.Sets {
+				cs, _ := Claims(ic, g, s, time.Time{}, "O-1")
+				for _, c := range cs {
+					if want, err := json.Marshal(c.Text); err != nil || !bytes.Equal(c.JSON, want) {
+						t.Fatalf("mapped %s\nits Text %s (%v)", c.JSON, want, err)
+					}
+					c1, fs1, err1 := dec.DecodeText(c.Text, c.JSON, at)
+					c2, fs2, err2 := dec.Decode(c.JSON, at)
+					if fmt.Sprint(err1) != fmt.Sprint(err2) || !reflect.DeepEqual(fs1, fs2) || !reflect.DeepEqual(c1, c2) {
+						t.Fatalf("%s decodes from its Text as\n%v %+v %+v\nand from its JSON as\n%v %+v %+v", c.JSON, err1, fs1, c1, err2, fs2, c2)
+					}
+					n++
+					if _, ok := dec.Build(c.Text, at); ok {
+						built++
+					}
+				}
+			}
 		}
-		check(&v)
-		if want, _ := json.Marshal(&v); !bytes.Equal(c.JSON, want) {
-			t.Fatalf("mapped %s\nwant   %s", c.JSON, want)
-		}
 	}
+	return n, built
 }
 
 // TestSeparatorAbove7F: a separator byte above 0x7f is one byte, as any

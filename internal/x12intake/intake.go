@@ -120,7 +120,7 @@ func (in *Intake) Split(m pipeline.Message) pipeline.Split {
 					h := len(headers)
 					headers = append(append(headers, m.Headers...), pipeline.Header{Key: pipeline.HeaderSource, Value: source})
 					msgs = append(msgs, pipeline.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
-						Key: key, Value: c.JSON, Time: m.Time, Headers: headers[h:len(headers):len(headers)]})
+						Key: key, Value: c.JSON, Text: c.Text, Time: m.Time, Headers: headers[h:len(headers):len(headers)]})
 				}
 			}
 		}
