@@ -36,7 +36,11 @@ type LineStatus struct {
 // under it, each claim with its status. processed is when the claims were
 // decided (the ledger's time, so that a redelivery gets the same bytes).
 func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed time.Time) []byte {
-	w := newWriter(ic, g, "HN", "005010X214", 256*len(claims))
+	size := 256 * len(claims) // a claim's loop, and a line's for each line status
+	for i := range claims {
+		size += 160 * len(claims[i].Lines)
+	}
+	w := newWriter(ic, g, "HN", "005010X214", size)
 	day := processed.UTC().Format("20060102")
 	received := d8digits(g.GS.E(4))
 	trace := ""
@@ -108,14 +112,23 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 			amt, _ := strconv.ParseFloat(claims[i].Claim.Charge, 64)
 			total += amt
 		}
-		w.seg("HL", strconv.Itoa(n), "2", "19", "1")
+		w.start("HL")
+		w.elInt(n)
+		w.el("2")
+		w.el("19")
+		w.el("1")
+		w.end()
 		w.seg("NM1", "85", "2", p.name, "", "", "", "", "XX", p.npi)
 		w.seg("TRN", "1", "0")
 		w.seg("STC", "A1:19", "", "WQ", money(total)) // STC02 is not used at the provider level
 		for _, i := range p.claims {
 			c := &claims[i]
 			n++
-			w.seg("HL", strconv.Itoa(n), strconv.Itoa(parent), "PT")
+			w.start("HL")
+			w.elInt(n)
+			w.elInt(parent)
+			w.el("PT")
+			w.end()
 			w.seg("NM1", "QC", "1", c.Claim.PatientLast, c.Claim.PatientFirst, "", "", "", "MI", c.Claim.MemberID)
 			w.seg("TRN", "2", c.Claim.ClaimID)
 			charge := c.Claim.Charge
@@ -124,26 +137,24 @@ func Ack277CA(ic *Interchange, g *Group, s *Set, claims []ClaimStatus, processed
 			}
 			switch {
 			case c.Accepted:
-				stc := []string{"A2:20", day, "WQ", charge}
+				w.start("STC")
+				w.el("A2:20")
+				w.el(day)
+				w.el("WQ")
+				w.el(charge)
 				if c.Pending != "" {
 					// STC12 free-form message: why the claim is pending.
-					stc = append(stc, "", "", "", "", "", "", "", clip(c.Pending, 264))
+					w.held += 7
+					w.el(clip(c.Pending, 264))
 				}
-				w.seg("STC", stc...)
+				w.end()
 			default:
 				codes := c.Codes
 				if len(codes) == 0 {
-					codes = []string{"A7:21"}
+					codes = rejectedUndecoded[:]
 				}
 				for i := 0; i < len(codes); i += 3 {
-					stc := []string{codes[i], day, "U", charge}
-					if i+1 < len(codes) {
-						stc = append(stc, "", "", "", "", "", codes[i+1])
-					}
-					if i+2 < len(codes) {
-						stc = append(stc, codes[i+2])
-					}
-					w.seg("STC", stc...)
+					w.stc(codes[i:min(i+3, len(codes))], day, charge)
 				}
 			}
 			if c.DecisionID != "" {
@@ -168,7 +179,11 @@ func (w *writer) serviceDate(from, through string) {
 		if through == "" || through == from {
 			w.seg("DTP", "472", "D8", from)
 		} else {
-			w.seg("DTP", "472", "RD8", from+"-"+through)
+			w.start("DTP")
+			w.el("472")
+			w.el("RD8")
+			w.elJoin(0, from, "-", through)
+			w.end()
 		}
 	}
 }
@@ -180,33 +195,56 @@ func (w *writer) line(c *Claim, ls LineStatus, day string) {
 	if ls.Index < 0 || ls.Index >= len(c.Lines) || len(ls.Codes) == 0 {
 		return
 	}
-	l := c.Lines[ls.Index]
-	comp := sepString(w.sep.Component)
-	proc := "NU" + comp + l.Revenue
+	l := &c.Lines[ls.Index]
+	w.start("SVC")
 	if l.Procedure != "" {
 		q := l.Qualifier
 		if q == "" {
 			q = "HC"
 		}
-		proc = strings.Join(append([]string{q, l.Procedure}, l.Modifiers[:min(len(l.Modifiers), 4)]...), comp)
+		parts := [6]string{q, l.Procedure}
+		n := 2 + copy(parts[2:], l.Modifiers)
+		w.elJoin(w.sep.Component, parts[:n]...)
+	} else {
+		w.elJoin(w.sep.Component, "NU", l.Revenue)
 	}
 	charge := l.Charge
 	if charge == "" {
 		charge = "0"
 	}
-	w.seg("SVC", proc, charge, "", l.Revenue, "", "", l.Units)
-	stc := []string{ls.Codes[0], day, "U"}
-	if len(ls.Codes) > 1 {
-		stc = append(stc, "", "", "", "", "", "", ls.Codes[1])
-	}
-	if len(ls.Codes) > 2 {
-		stc = append(stc, ls.Codes[2])
-	}
-	w.seg("STC", stc...)
+	w.el(charge)
+	w.el("")
+	w.el(l.Revenue)
+	w.held += 2
+	w.el(l.Units)
+	w.end()
+	w.stc(ls.Codes[:min(len(ls.Codes), 3)], day, "")
 	if l.Control != "" {
 		w.seg("REF", "FJ", clip(l.Control, 50))
 	}
 	w.serviceDate(l.From, l.Through)
+}
+
+// rejectedUndecoded is the status of a rejected claim with no code of
+// its own.
+var rejectedUndecoded = [...]string{"A7:21"}
+
+// stc writes an STC of up to three statuses (STC01, STC10, STC11) on day,
+// with the claim's charge (STC04) when it is given: a line's has none.
+func (w *writer) stc(codes []string, day, charge string) {
+	w.start("STC")
+	w.el(codes[0])
+	w.el(day)
+	w.el("U")
+	w.el(charge)
+	if len(codes) > 1 {
+		w.held += 5 // STC05 to STC09 are not used
+		w.el(codes[1])
+	}
+	if len(codes) > 2 {
+		w.el(codes[2])
+	}
+	w.end()
 }
 
 // d8digits is YYYY-MM-DD, or CCYYMMDD, as CCYYMMDD.

@@ -138,6 +138,7 @@ type writer struct {
 	term string // after each segment
 	body []byte // the acknowledgement: ISA, GS, then the set's segments, each with its terminator
 	n    int    // how many
+	held int    // empty elements not yet written in the segment begun (start)
 }
 
 // newWriter starts an acknowledgement of group g of ic: its ISA and GS
@@ -181,15 +182,62 @@ func replySeparators(in Separators) Separators {
 	return in
 }
 
+// seg writes a segment of elements.
 func (w *writer) seg(id string, elems ...string) {
-	// Trailing empty elements are dropped, as X12 wants.
-	for len(elems) > 0 && elems[len(elems)-1] == "" {
-		elems = elems[:len(elems)-1]
-	}
-	w.body = append(w.body, id...)
+	w.start(id)
 	for _, e := range elems {
-		w.body = append(append(w.body, w.sep.Element), w.sep.text(e)...)
+		w.el(e)
 	}
+	w.end()
+}
+
+// start begins a segment written element by element (el, elJoin, elInt),
+// ended by end.
+func (w *writer) start(id string) {
+	w.body = append(w.body, id...)
+	w.held = 0
+}
+
+// el appends an element of the segment begun. Empty ones are held back
+// until a value follows, so that trailing empty elements are dropped, as
+// X12 wants.
+func (w *writer) el(v string) { w.elJoin(0, v) }
+
+// elJoin appends one element made of parts, joined by sep (0: none): a
+// composite, when sep is the component separator. Each part is made fit
+// to be a value (Separators.text).
+func (w *writer) elJoin(sep byte, parts ...string) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n == 0 && (sep == 0 || len(parts) < 2) {
+		w.held++
+		return
+	}
+	for ; w.held >= 0; w.held-- {
+		w.body = append(w.body, w.sep.Element)
+	}
+	w.held = 0
+	for i, p := range parts {
+		if i > 0 && sep != 0 {
+			w.body = append(w.body, sep)
+		}
+		w.body = append(w.body, w.sep.text(p)...)
+	}
+}
+
+// elInt appends a number as an element.
+func (w *writer) elInt(v int) {
+	for ; w.held >= 0; w.held-- {
+		w.body = append(w.body, w.sep.Element)
+	}
+	w.held = 0
+	w.body = strconv.AppendInt(w.body, int64(v), 10)
+}
+
+// end ends the segment begun: its terminator.
+func (w *writer) end() {
 	w.body = append(w.body, w.term...)
 	w.n++
 }
