@@ -76,6 +76,24 @@ func (d *Decoder) Limits() Limits { return d.lim }
 // findings are MISSING_FIELD and INVALID_FIELD, with default severities.
 // A *DecodeError means the message cannot be answered.
 func (d *Decoder) Decode(msg []byte, received time.Time) (*Claim, []rule.Finding, error) {
+	// A plain message with nothing to report is read in one pass (scan.go);
+	// the rest by the JSON parser and the walker below, with the same
+	// result either way.
+	if c, ok := d.scan(msg, received); ok {
+		return c, nil, nil
+	}
+	return d.decodeFull(msg, received)
+}
+
+// DecodeByParser is Decode by the JSON parser and the walker alone, for
+// any message: the reference the one-pass readings (Decode's scan,
+// DecodeText) are tested against.
+func (d *Decoder) DecodeByParser(msg []byte, received time.Time) (*Claim, []rule.Finding, error) {
+	return d.decodeFull(msg, received)
+}
+
+// decodeFull is Decode by the JSON parser and the walker, for any message.
+func (d *Decoder) decodeFull(msg []byte, received time.Time) (*Claim, []rule.Finding, error) {
 	if len(msg) > d.lim.MaxBytes {
 		return nil, nil, &DecodeError{ReasonTooLarge, fmt.Sprintf("message is %d bytes, more than the limit of %d", len(msg), d.lim.MaxBytes)}
 	}

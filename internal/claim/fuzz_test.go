@@ -3,6 +3,8 @@ package claim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"testing"
 )
 
@@ -12,6 +14,12 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`[[[[`))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		c, fs, err := Decode(msg, recv)
+		// The one-pass reading, when it takes the message, gives what the
+		// parser does.
+		c2, fs2, err2 := defaultDecoder().decodeFull(msg, recv)
+		if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(fs, fs2) || !reflect.DeepEqual(c, c2) {
+			t.Fatalf("Decode differs from the parser on %q:\n%v %+v %+v\n%v %+v %+v", msg, err, fs, c, err2, fs2, c2)
+		}
 		if err != nil {
 			if c != nil || fs != nil {
 				t.Fatal("a dead letter carries no claim")

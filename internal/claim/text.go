@@ -130,7 +130,7 @@ func (d *Decoder) DecodeText(t *Text, msg []byte, received time.Time) (*Claim, [
 			return c, nil, nil
 		}
 	}
-	return d.Decode(msg, received)
+	return d.decodeFull(msg, received)
 }
 
 // textDepth is the deepest nesting of a Text's message: claim, lines, a
@@ -141,12 +141,19 @@ const textDepth = 5
 // and no error: each field well formed by the tests the decoder applies,
 // each string printable ASCII (so that its JSON reads back as itself), the
 // units whole numbers. ok is false for anything else, and the message is
-// then for the decoder to read and report on. The claim's strings are t's.
+// then for the decoder to read and report on. The claim's strings, and
+// its lines' modifiers and pointers, are t's; nothing else of t is kept.
 func (d *Decoder) Build(t *Text, received time.Time) (c *Claim, ok bool) {
 	if d.lim.MaxDepth < textDepth || t.ClaimID == "" || len(t.ClaimID) > MaxClaimID || !d.plain(t.ClaimID) || !ValidOriginatorID(t.OriginatorID) {
 		return nil, false
 	}
-	c = &Claim{ClaimID: t.ClaimID, OriginatorID: t.OriginatorID, Frequency: t.Frequency, Form: Form(t.Form), ReceivedAt: received}
+	// The claim and its patient are one allocation.
+	cp := &struct {
+		c Claim
+		p Patient
+	}{}
+	c = &cp.c
+	*c = Claim{ClaimID: t.ClaimID, OriginatorID: t.OriginatorID, Frequency: t.Frequency, Form: Form(t.Form), ReceivedAt: received}
 	switch c.Frequency {
 	case "":
 		c.Frequency = FrequencyOriginal
@@ -181,7 +188,8 @@ func (d *Decoder) Build(t *Text, received time.Time) (c *Claim, ok bool) {
 		if !ok || !d.plain(p.MemberID) || !(p.Sex == "" || p.Sex == "F" || p.Sex == "M" || p.Sex == "U") {
 			return nil, false
 		}
-		c.Patient = &Patient{MemberID: p.MemberID, BirthDate: birth, Sex: p.Sex}
+		cp.p = Patient{MemberID: p.MemberID, BirthDate: birth, Sex: p.Sex}
+		c.Patient = &cp.p
 	}
 	if !d.pos(t.PlaceOfService) {
 		return nil, false
@@ -214,7 +222,7 @@ func (d *Decoder) Build(t *Text, received time.Time) (c *Claim, ok bool) {
 			return nil, false
 		}
 	}
-	c.Diagnoses = t.Diagnoses[:len(t.Diagnoses):len(t.Diagnoses)]
+	c.Diagnoses = append(make([]Dx, 0, len(t.Diagnoses)), t.Diagnoses...) // the claim's own: t's may be scratch
 	if c.TotalCharge, ok = d.money(t.TotalCharge, true); !ok {
 		return nil, false
 	}

@@ -149,11 +149,12 @@ func TestDecodeTextIsDecode(t *testing.T) {
 	}
 }
 
-// sameDecode fails the test when DecodeText and Decode differ on msg.
+// sameDecode fails the test when DecodeText and the parser's reading
+// differ on msg.
 func sameDecode(t testing.TB, d *Decoder, txt *Text, msg []byte) {
 	t.Helper()
 	c1, fs1, err1 := d.DecodeText(txt, msg, recv)
-	c2, fs2, err2 := d.Decode(msg, recv)
+	c2, fs2, err2 := d.DecodeByParser(msg, recv)
 	if fmt.Sprint(err1) != fmt.Sprint(err2) || !reflect.DeepEqual(fs1, fs2) || !reflect.DeepEqual(c1, c2) {
 		_, built := d.Build(txt, recv)
 		t.Fatalf("DecodeText differs from Decode (built %v) on %s:\n%v %+v\n%+v\nDecode:\n%v %+v\n%+v", built, msg, err1, fs1, c1, err2, fs2, c2)
@@ -189,10 +190,16 @@ func BenchmarkDecodeText(b *testing.B) {
 			d.DecodeText(txt, msg, recv)
 		}
 	})
-	b.Run("Decode", func(b *testing.B) {
+	b.Run("Decode", func(b *testing.B) { // the one-pass reading
 		b.ReportAllocs()
 		for b.Loop() {
 			d.Decode(msg, recv)
+		}
+	})
+	b.Run("Parser", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d.DecodeByParser(msg, recv)
 		}
 	})
 }
