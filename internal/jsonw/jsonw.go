@@ -6,19 +6,36 @@ package jsonw
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 )
+
+// plain[c] is whether String writes byte c as it is: printable ASCII but
+// for `"`, `\`, `<`, `>` and `&`.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte(`"\<>&`) {
+		t[c] = false
+	}
+	return t
+}()
 
 // String appends s as encoding/json writes it: printable ASCII as it is,
 // with `"` and `\` escaped and `<`, `>`, `&` written as encoding/json's
 // \u escapes; anything else (control characters, non-ASCII, invalid UTF-8,
 // U+2028/9) through encoding/json itself.
 func String(b []byte, s string) []byte {
+	b = slices.Grow(b, len(s)+2)
 	start := len(b)
 	b = append(b, '"')
 	from := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if plain[c] {
+			continue
+		}
 		var esc string
 		switch {
 		case c < 0x20 || c > 0x7e:
@@ -32,10 +49,8 @@ func String(b []byte, s string) []byte {
 			esc = `\u003c`
 		case c == '>':
 			esc = `\u003e`
-		case c == '&':
+		default: // '&'
 			esc = `\u0026`
-		default:
-			continue
 		}
 		b = append(append(b, s[from:i]...), esc...)
 		from = i + 1
