@@ -39,6 +39,8 @@ var scanners = sync.Pool{New: func() any { return &scanner{} }}
 
 // release empties p for the next message and returns it to the pool.
 func (p *scanner) release() {
+	clear(p.tLines) // nothing of this message stays reachable from the pool
+	clear(p.dxs)
 	*p = scanner{tLines: p.tLines[:0], dxs: p.dxs[:0]}
 	scanners.Put(p)
 }
