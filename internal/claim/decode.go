@@ -554,7 +554,7 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 		case 0, 1: // read by identity
 		case 2:
 			if s, ok := w.str(0, "frequency", v); ok {
-				if s != FrequencyOriginal && s != FrequencyReplacement && s != FrequencyVoid {
+				if !validFrequency(s) {
 					w.invalid(0, "frequency", s, `frequency must be "1" (original), "7" (replacement) or "8" (void)`)
 				}
 				c.Frequency = s
@@ -562,7 +562,7 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 		case 3:
 			hasForm = true
 			if s, ok := w.str(0, "form", v); ok {
-				if s != string(Professional) && s != string(Institutional) {
+				if !validForm(s) {
 					w.invalid(0, "form", s, `form must be "professional" or "institutional"`)
 				}
 				c.Form = Form(s)
@@ -597,11 +597,10 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 			c.TotalCharge = w.money(0, "total_charge", v)
 		case 11:
 			if s, ok := w.str(0, "bill_type", v); ok {
-				s = strings.TrimPrefix(s, "0")
-				if len(s) != 3 || !allDigits(s) {
-					w.invalid(0, "bill_type", s, "bill_type must be a three-digit type of bill such as 111 (facility type and frequency)")
+				if bt, ok := billType(s); !ok {
+					w.invalid(0, "bill_type", bt, "bill_type must be a three-digit type of bill such as 111 (facility type and frequency)")
 				} else {
-					c.BillType = s
+					c.BillType = bt
 				}
 			}
 		}
@@ -657,6 +656,25 @@ func (w *walker) claim(o *fastjson.Object, received time.Time) {
 	}
 }
 
+// The value tests of claim.v1's fields, shared by the walker and Build.
+func validFrequency(s string) bool {
+	return s == FrequencyOriginal || s == FrequencyReplacement || s == FrequencyVoid
+}
+
+func validForm(s string) bool { return s == string(Professional) || s == string(Institutional) }
+
+func validSex(s string) bool { return s == "F" || s == "M" || s == "U" }
+
+// posShape: a place of service is two digits.
+func posShape(s string) bool { return len(s) == 2 && allDigits(s) }
+
+// billType is a type of bill without its one leading zero (0111 is 111),
+// and whether it is then three digits.
+func billType(s string) (string, bool) {
+	s = strings.TrimPrefix(s, "0")
+	return s, len(s) == 3 && allDigits(s)
+}
+
 func formName(f Form) string {
 	if f == Professional {
 		return "professional"
@@ -683,7 +701,7 @@ func (w *walker) patient(o *fastjson.Object) *Patient {
 			p.BirthDate = w.date(0, "patient.birth_date", v)
 		case 2:
 			if s, ok := w.str(0, "patient.sex", v); ok {
-				if s != "F" && s != "M" && s != "U" {
+				if !validSex(s) {
 					w.invalid(0, "patient.sex", s, `patient.sex must be "F", "M" or "U"`)
 				}
 				p.Sex = s
@@ -720,7 +738,7 @@ func (w *walker) pos(line int, path string, v *fastjson.Value) string {
 	if !ok {
 		return ""
 	}
-	if len(s) != 2 || !allDigits(s) {
+	if !posShape(s) {
 		w.invalid(line, path, s, path+" must be a two-digit place of service code such as 11")
 		return ""
 	}

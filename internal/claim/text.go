@@ -2,7 +2,6 @@ package claim
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/claimscreen/claimscreen/internal/civil"
@@ -154,11 +153,9 @@ func (d *Decoder) Build(t *Text, received time.Time) (c *Claim, ok bool) {
 	}{}
 	c = &cp.c
 	*c = Claim{ClaimID: t.ClaimID, OriginatorID: t.OriginatorID, Frequency: t.Frequency, Form: Form(t.Form), ReceivedAt: received}
-	switch c.Frequency {
-	case "":
+	if c.Frequency == "" {
 		c.Frequency = FrequencyOriginal
-	case FrequencyOriginal, FrequencyReplacement, FrequencyVoid:
-	default:
+	} else if !validFrequency(c.Frequency) {
 		return nil, false
 	}
 	maxDx, maxLines := MaxDiagnosesInstitutional, MaxLinesInstitutional
@@ -185,7 +182,7 @@ func (d *Decoder) Build(t *Text, received time.Time) (c *Claim, ok bool) {
 	c.received = dayOf(c.ReceivedAt)
 	if p := t.Patient; p != nil {
 		birth, ok := d.date(p.BirthDate, true)
-		if !ok || !d.plain(p.MemberID) || !(p.Sex == "" || p.Sex == "F" || p.Sex == "M" || p.Sex == "U") {
+		if !ok || !d.plain(p.MemberID) || !(p.Sex == "" || validSex(p.Sex)) {
 			return nil, false
 		}
 		cp.p = Patient{MemberID: p.MemberID, BirthDate: birth, Sex: p.Sex}
@@ -196,8 +193,8 @@ func (d *Decoder) Build(t *Text, received time.Time) (c *Claim, ok bool) {
 	}
 	c.PlaceOfService = t.PlaceOfService
 	if t.BillType != "" {
-		bt := strings.TrimPrefix(t.BillType, "0") // as the decoder: 0111 is 111
-		if len(bt) != 3 || !allDigits(bt) {
+		bt, ok := billType(t.BillType)
+		if !ok {
 			return nil, false
 		}
 		c.BillType = bt
@@ -301,7 +298,7 @@ func (d *Decoder) code(s string) bool {
 }
 
 // pos reports whether s is an absent or well-formed place of service.
-func (d *Decoder) pos(s string) bool { return s == "" || len(s) == 2 && allDigits(s) }
+func (d *Decoder) pos(s string) bool { return s == "" || posShape(s) }
 
 // date is s as a Date when it is one (or, with optional, absent).
 func (d *Decoder) date(s string, optional bool) (Date, bool) {
