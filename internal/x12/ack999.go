@@ -215,10 +215,7 @@ func (w *writer) elJoin(sep byte, parts ...string) {
 		w.held++
 		return
 	}
-	for ; w.held >= 0; w.held-- {
-		w.body = append(w.body, w.sep.Element)
-	}
-	w.held = 0
+	w.open()
 	for i, p := range parts {
 		if i > 0 && sep != 0 {
 			w.body = append(w.body, sep)
@@ -229,11 +226,17 @@ func (w *writer) elJoin(sep byte, parts ...string) {
 
 // elInt appends a number as an element.
 func (w *writer) elInt(v int) {
+	w.open()
+	w.body = strconv.AppendInt(w.body, int64(v), 10)
+}
+
+// open writes the separators of the empty elements held back and of the
+// element that follows them.
+func (w *writer) open() {
 	for ; w.held >= 0; w.held-- {
 		w.body = append(w.body, w.sep.Element)
 	}
 	w.held = 0
-	w.body = strconv.AppendInt(w.body, int64(v), 10)
 }
 
 // end ends the segment begun: its terminator.
