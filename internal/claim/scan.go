@@ -123,6 +123,10 @@ func (p *scanner) num() (string, bool) {
 	return v, true
 }
 
+// strAt and intAt read an array's element (str, int).
+func (p *scanner) strAt(int) (string, bool) { return p.str() }
+func (p *scanner) intAt(int) (int, bool)    { return p.int() }
+
 func (p *scanner) int() (int, bool) {
 	v, ok := p.num()
 	n := 0
@@ -210,40 +214,22 @@ func (p *scanner) strObject(keys []string, dst ...*string) bool {
 	})
 }
 
-func (p *scanner) diagnoses(t *Text) bool {
-	if !p.is('[') {
-		return false
-	}
-	for n := 0; ; n++ {
-		done, ok := p.elem(n)
-		if !ok || done {
-			t.Diagnoses = p.dxs
-			return ok
-		}
+func (p *scanner) diagnoses(t *Text) (ok bool) {
+	t.Diagnoses, ok = array(p, &p.dxs, func(p *scanner, _ int) (Dx, bool) {
 		dx := Dx{System: ICD10CM} // as the decoder, when system is not given
-		if !p.strObject(dxFields, &dx.Code, &dx.System) {
-			return false
-		}
-		p.dxs = append(p.dxs, dx)
-	}
+		ok := p.strObject(dxFields, &dx.Code, &dx.System)
+		return dx, ok
+	})
+	return ok
 }
 
-func (p *scanner) lines(t *Text) bool {
-	if !p.is('[') {
-		return false
-	}
-	for n := 0; ; n++ {
-		done, ok := p.elem(n)
-		if !ok || done {
-			t.Lines = p.tLines
-			return ok
-		}
-		l := TextLine{Number: n + 1} // as the decoder, when number is not given
-		if !p.line(&l) {
-			return false
-		}
-		p.tLines = append(p.tLines, l)
-	}
+func (p *scanner) lines(t *Text) (ok bool) {
+	t.Lines, ok = array(p, &p.tLines, func(p *scanner, i int) (TextLine, bool) {
+		l := TextLine{Number: i + 1} // as the decoder, when number is not given
+		ok := p.line(&l)
+		return l, ok
+	})
+	return ok
 }
 
 func (p *scanner) line(l *TextLine) bool {
@@ -256,7 +242,7 @@ func (p *scanner) line(l *TextLine) bool {
 				if k == 0 {
 					l.Procedure.Code, ok = p.str()
 				} else {
-					l.Procedure.Modifiers, ok = array(p, &p.mods, (*scanner).str)
+					l.Procedure.Modifiers, ok = array(p, &p.mods, (*scanner).strAt)
 				}
 				return ok
 			})
@@ -271,15 +257,15 @@ func (p *scanner) line(l *TextLine) bool {
 		case 5:
 			l.PlaceOfService, ok = p.str()
 		case 6:
-			l.Pointers, ok = array(p, &p.ptrs, (*scanner).int)
+			l.Pointers, ok = array(p, &p.ptrs, (*scanner).intAt)
 		}
 		return ok
 	})
 }
 
-// array reads an array of values, each read by one, onto the end of
-// slab; it returns them as a capped run of slab (which the claim keeps).
-func array[T any](p *scanner, slab *[]T, one func(*scanner) (T, bool)) ([]T, bool) {
+// array reads an array of values, each read by one (given its index),
+// onto the end of slab; it returns them as a capped run of slab.
+func array[T any](p *scanner, slab *[]T, one func(p *scanner, i int) (T, bool)) ([]T, bool) {
 	if !p.is('[') {
 		return nil, false
 	}
@@ -292,7 +278,7 @@ func array[T any](p *scanner, slab *[]T, one func(*scanner) (T, bool)) ([]T, boo
 		if done {
 			return (*slab)[start:len(*slab):len(*slab)], true
 		}
-		v, ok := one(p)
+		v, ok := one(p, n)
 		if !ok {
 			return nil, false
 		}
