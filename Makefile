@@ -103,7 +103,7 @@ lint:
 BENCH_CLAIMS ?= 200000
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/screening
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/x12
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./internal/x12 ./internal/x12intake
 	@set -e; rm -rf bin/bench-codesets; mkdir -p bin/bench-codesets; \
 	data=$${CLAIMSCREEN_SHARED_DATA:-../shared/data}; \
 	if [ -d "$$data/icd10cm" ]; then \
